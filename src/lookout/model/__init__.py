@@ -1,0 +1,249 @@
+"""Frozen value types shared by every layer of Lookout.
+
+Units are in the names: ``speed_kn`` (knots), ``course_deg`` / ``heading_deg`` (degrees true),
+``distance_m`` (metres). Positions are ``lat`` / ``lon`` in WGS84 decimal degrees.
+
+Times: on the hot path times travel as ``*_ts`` floats, seconds since the Unix epoch in UTC
+(building a ``datetime`` per message would cost more than decoding it). Every type that carries
+a ``*_ts`` field offers the matching timezone-aware ``*_at`` property for the edges (API, CLI,
+exports), where times are ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+__all__ = [
+    "BBox",
+    "Frame",
+    "IngestReceipt",
+    "Observation",
+    "RejectReason",
+    "Rejection",
+    "SourceStats",
+    "StaticReport",
+    "TrackPoint",
+    "VesselState",
+    "ts_to_datetime",
+]
+
+
+def ts_to_datetime(ts: float | None) -> datetime | None:
+    """Seconds since the epoch (UTC) to an aware datetime; ``None`` stays ``None``."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+class RejectReason(StrEnum):
+    """Why an input line was not accepted. Every rejected line is counted under one of these."""
+
+    EMPTY = "empty"
+    """A blank line (only counted, never an error)."""
+    COMMENT = "comment"
+    """A comment line (``#`` ...), counted and skipped."""
+    BAD_FRAMING = "bad_framing"
+    """Not an NMEA 0183 encapsulated sentence (wrong field count, no ``!``/``$`` start, ...)."""
+    BAD_CHECKSUM = "bad_checksum"
+    """The ``*hh`` checksum of the sentence or of its tag block does not match."""
+    MISSING_CHECKSUM = "missing_checksum"
+    """A sentence without its ``*hh`` checksum."""
+    BAD_TAG_BLOCK = "bad_tag_block"
+    """An NMEA 4.0 tag block that cannot be parsed (bad field, bad group, bad time)."""
+    UNSUPPORTED_SENTENCE = "unsupported_sentence"
+    """A well-formed sentence that carries no AIS (e.g. ``$GPGGA``), counted and skipped."""
+    BAD_PAYLOAD = "bad_payload"
+    """Armoured payload with characters outside the six-bit alphabet, or empty."""
+    BAD_FILL_BITS = "bad_fill_bits"
+    """Fill-bits field outside 0..5."""
+    ORPHAN_FRAGMENT = "orphan_fragment"
+    """A fragment of a multi-sentence message whose other fragments never arrived."""
+    FRAGMENT_OVERFLOW = "fragment_overflow"
+    """A partial message evicted because the bounded fragment buffer was full."""
+    UNKNOWN_TYPE = "unknown_type"
+    """Message type 0 or above 27."""
+    BAD_LENGTH = "bad_length"
+    """The message is too short (or too long) for its type."""
+    BAD_MMSI = "bad_mmsi"
+    """MMSI 0 or outside nine digits."""
+    DECODE_ERROR = "decode_error"
+    """The decoder failed on this message for another reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One line as it arrived, with who delivered it and when."""
+
+    line: str
+    member: str
+    source: str
+    received_ts: float | None = None
+    receiver: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A line (or reassembled message) that was not accepted, with its reason."""
+
+    reason: RejectReason
+    source: str
+    line: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One position report of one vessel, after decode and validation.
+
+    ``key`` identifies the transmission: the same radio message heard by several receivers has
+    the same key, so it is stored once with every receiver in ``receivers``.
+    ``observed_ts`` is when the vessel was there (receive time of the first receiver; AIS
+    carries only the UTC second), ``received_ts`` when Lookout first got it.
+    """
+
+    mmsi: int
+    msg_type: int
+    observed_ts: float
+    lat: float
+    lon: float
+    speed_kn: float | None
+    course_deg: float | None
+    heading_deg: int | None
+    status: int | None
+    member: str
+    source: str
+    receivers: tuple[str, ...]
+    received_ts: float
+    key: str
+    simulated: bool = False
+
+    @property
+    def observed_at(self) -> datetime:
+        return datetime.fromtimestamp(self.observed_ts, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticReport:
+    """Identity and voyage data of one vessel (types 5, 19, 24, 21 for aids to navigation).
+
+    ``None`` means the message did not carry that field (type 24 part A carries only the name).
+    """
+
+    mmsi: int
+    msg_type: int
+    observed_ts: float
+    member: str
+    source: str
+    name: str | None = None
+    callsign: str | None = None
+    imo: int | None = None
+    ship_type: int | None = None
+    to_bow_m: int | None = None
+    to_stern_m: int | None = None
+    to_port_m: int | None = None
+    to_starboard_m: int | None = None
+    destination: str | None = None
+    draught_m: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPoint:
+    """One point of a vessel track, as stored."""
+
+    mmsi: int
+    segment: int
+    observed_ts: float
+    lat: float
+    lon: float
+    speed_kn: float | None
+    course_deg: float | None
+    heading_deg: int | None
+    member: str
+    source: str
+    receivers: tuple[str, ...]
+
+    @property
+    def observed_at(self) -> datetime:
+        return datetime.fromtimestamp(self.observed_ts, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class VesselState:
+    """The fused picture of one vessel: latest position plus identity.
+
+    ``segment`` numbers the physically consistent tracks seen on this MMSI (two transmitters
+    sharing one MMSI give two segments); the state is that of the latest-updated segment.
+    ``members`` and ``sources`` list everyone whose data contributed.
+    """
+
+    mmsi: int
+    segment: int
+    observed_ts: float
+    lat: float
+    lon: float
+    speed_kn: float | None
+    course_deg: float | None
+    heading_deg: int | None
+    status: int | None
+    flag: str | None
+    name: str | None = None
+    callsign: str | None = None
+    imo: int | None = None
+    ship_type: int | None = None
+    destination: str | None = None
+    length_m: int | None = None
+    members: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    positions: int = 0
+    simulated: bool = False
+
+    @property
+    def observed_at(self) -> datetime:
+        return datetime.fromtimestamp(self.observed_ts, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReceipt:
+    """What one ingested batch came to: accepted lines, rejects by reason, new observations.
+
+    Returned to a sender only after the batch is durably committed.
+    """
+
+    lines: int
+    accepted: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    observations: int = 0
+    duplicates: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    """A lat/lon box in WGS84 degrees. ``west > east`` crosses the antimeridian."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def contains(self, lat: float, lon: float) -> bool:
+        if not self.south <= lat <= self.north:
+            return False
+        if self.west <= self.east:
+            return self.west <= lon <= self.east
+        return lon >= self.west or lon <= self.east
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStats:
+    """Ingest counts of one source: lines seen, accepted, and rejected by reason."""
+
+    member: str
+    source: str
+    lines: int
+    accepted: int
+    rejected: dict[str, int]
+    observations: int
+    duplicates: int
+    last_received_ts: float | None

@@ -1,0 +1,113 @@
+"""The ports the core uses; adapters in ``lookout.storage`` / ``lookout.bus`` implement them.
+
+Each port is small on purpose (httpx's transport is the model): the same seam serves the
+embedded default, the production backends and unit tests. Every implementation runs the same
+contract suite in ``tests/contract``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lookout.model import (
+    BBox,
+    IngestReceipt,
+    Observation,
+    SourceStats,
+    StaticReport,
+    TrackPoint,
+    VesselState,
+)
+
+__all__ = ["Bus", "IngestCounts", "Store", "StoreBatch", "Subscription"]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestCounts:
+    """Counter increments for one source within one batch."""
+
+    member: str
+    source: str
+    lines: int = 0
+    accepted: int = 0
+    rejected: Mapping[str, int] = field(default_factory=dict)
+    observations: int = 0
+    duplicates: int = 0
+    last_received_ts: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreBatch:
+    """Everything one micro-batch writes, committed in one transaction.
+
+    ``track`` are the new track points (already deduplicated), ``vessels`` the fused states to
+    upsert (one per MMSI, the newest), ``statics`` identity reports to keep as history,
+    ``counts`` the ingest counters to add. ``receipts`` maps idempotency keys of acknowledged
+    sender batches to what they came to, so a re-sent batch is answered without being stored
+    twice.
+    """
+
+    track: Sequence[TrackPoint] = ()
+    vessels: Sequence[VesselState] = ()
+    statics: Sequence[StaticReport] = ()
+    counts: Sequence[IngestCounts] = ()
+    receipts: Mapping[str, IngestReceipt] = field(default_factory=dict)
+
+
+class Store(Protocol):
+    """Durable storage of the fused picture. ``write`` returns only once committed durably."""
+
+    def write(self, batch: StoreBatch) -> None: ...
+
+    def receipt(self, idempotency_key: str) -> IngestReceipt | None:
+        """The receipt of an already committed sender batch, or ``None``."""
+        ...
+
+    def vessels(self, bbox: BBox | None = None, limit: int = 10_000) -> list[VesselState]:
+        """Latest state of vessels whose latest position lies in ``bbox`` (all if ``None``)."""
+        ...
+
+    def vessel(self, mmsi: int) -> VesselState | None: ...
+
+    def track(
+        self, mmsi: int, start_ts: float | None = None, end_ts: float | None = None,
+        limit: int = 10_000,
+    ) -> list[TrackPoint]:
+        """Track points of one vessel in time order, ``start_ts <= t <= end_ts``."""
+        ...
+
+    def statics(self, mmsi: int) -> list[StaticReport]:
+        """Identity history of one vessel, oldest first."""
+        ...
+
+    def ingest_stats(self) -> list[SourceStats]: ...
+
+    def prune(self, before_ts: float) -> int:
+        """Delete track points observed before ``before_ts``; returns how many."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Subscription(Protocol):
+    def close(self) -> None: ...
+
+
+Handler = Callable[[str, Mapping[str, Any]], None]
+
+
+class Bus(Protocol):
+    """Publish/subscribe with NATS-style subjects (see ``lookout.pipeline.subjects``).
+
+    ``publish`` hands a message to every subscription whose pattern matches, in publish order
+    per subscription. A slow subscriber never blocks publishers: each subscription has its own
+    bounded queue and counts what it had to drop.
+    """
+
+    def publish(self, subject: str, payload: Mapping[str, Any]) -> None: ...
+
+    def subscribe(self, pattern: str, handler: Handler) -> Subscription: ...
+
+    def close(self) -> None: ...
