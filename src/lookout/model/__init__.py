@@ -21,6 +21,7 @@ __all__ = [
     "IngestReceipt",
     "Observation",
     "RejectReason",
+    "ReportRecord",
     "Rejection",
     "SourceStats",
     "StaticReport",
@@ -247,3 +248,32 @@ class SourceStats:
     observations: int
     duplicates: int
     last_received_ts: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRecord:
+    """A position (and optionally identity) report that arrived already decoded.
+
+    CSV (MarineCadastre, Danish Maritime Authority) and JSON-lines inputs yield these instead of
+    NMEA frames; they enter the same validation, dedupe and fusion as decoded AIS.
+    ``None`` means "not available"; sentinels must already be mapped to ``None``.
+    """
+
+    mmsi: int
+    observed_ts: float
+    lat: float | None
+    lon: float | None
+    member: str
+    source: str
+    receiver: str | None = None
+    speed_kn: float | None = None
+    course_deg: float | None = None
+    heading_deg: int | None = None
+    status: int | None = None
+    name: str | None = None
+    callsign: str | None = None
+    imo: int | None = None
+    ship_type: int | None = None
+    length_m: int | None = None
+    destination: str | None = None
+    msg_type: int = 0
