@@ -1,0 +1,162 @@
+"""Core pipeline benchmark: pyais decode-only vs our fast path vs the whole pipeline.
+
+Input: the Danish Maritime Authority stream (``../shared/data/nmea/dma-aislib/stream_example.txt``,
+8,551 lines: 4,051 Gatehouse ``$PGHP`` receive-time sentences and 4,500 VDM sentences)
+repeated until at least ``--lines`` lines (default 1,000,000). Each copy's ``$PGHP`` receive
+times are shifted by one hour per copy (checksums recomputed), so copies are not duplicates of
+each other for the cross-receiver dedupe.
+
+Printed, all from this run on this input:
+- pyais decode-only: ``pyais.stream.ByteStream`` over every line, ``.decode()`` each message.
+- fast-path decode: our framer plus fast-path decoder on the position reports (types 1, 2, 3,
+  18, 19), against pyais on exactly the same lines.
+- end-to-end: framing, decode, validation, dedupe, fusion and SQLite commits (WAL,
+  ``synchronous=FULL``), through the same ingest runtime the server uses.
+
+Run: ``make bench`` (or ``python bench/bench_pipeline.py --lines 1000000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+from operator import xor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("LOOKOUT_SHARED_DATA", ROOT.parent / "shared" / "data"))
+DMA = DATA / "nmea" / "dma-aislib" / "stream_example.txt"
+# First armoured payload character of types 1, 2, 3, 18 and 19 (six-bit value + 48).
+POSITION_TYPES = frozenset("123BC")
+
+
+def nmea_checksum(body: str) -> str:
+    return f"{reduce(xor, body.encode('ascii'), 0):02X}"
+
+
+def shift_pghp(line: str, hours: int) -> str:
+    """``$PGHP,1,yyyy,m,d,h,m,s,ms,...*hh`` with its time moved ``hours`` later."""
+    body = line[1 : line.index("*")]
+    f = body.split(",")
+    t = datetime(int(f[2]), int(f[3]), int(f[4]), int(f[5]), int(f[6]), int(f[7]), tzinfo=UTC)
+    t += timedelta(hours=hours)
+    f[2:8] = [str(t.year), str(t.month), str(t.day), str(t.hour), str(t.minute), str(t.second)]
+    new_body = ",".join(f)
+    return f"${new_body}*{nmea_checksum(new_body)}"
+
+
+def load_input(min_lines: int) -> list[str]:
+    base = [ln.rstrip("\r\n") for ln in DMA.read_text().splitlines() if ln.strip()]
+    lines: list[str] = []
+    copy = 0
+    while len(lines) < min_lines:
+        if copy == 0:
+            lines.extend(base)
+        else:
+            lines.extend(shift_pghp(ln, copy) if ln.startswith("$PGHP") else ln for ln in base)
+        copy += 1
+    return lines
+
+
+def position_lines(lines: list[str]) -> list[str]:
+    """Single-sentence VDM lines whose first payload character is a position type."""
+    out = []
+    for ln in lines:
+        if ln.startswith("!") and ",1,1," in ln:
+            payload = ln.split(",")[5]
+            if payload and payload[0] in POSITION_TYPES:
+                out.append(ln)
+    return out
+
+
+def timed(fn: Callable[[], int]) -> tuple[float, int]:
+    gc.collect()
+    started = time.perf_counter()
+    n = fn()
+    return time.perf_counter() - started, n
+
+
+def pyais_decode_only(lines: list[str]) -> int:
+    from pyais.stream import ByteStream
+
+    decoded = 0
+    for msg in ByteStream(ln.encode() for ln in lines):
+        try:
+            msg.decode()
+            decoded += 1
+        except Exception:  # noqa: S112 - pyais raises several types on bad input; count only
+            continue
+    return decoded
+
+
+def fast_path_decode(lines: list[str], batch: int = 2000) -> int:
+    from lookout.ais.fastpath import decode_position
+    from lookout.ais.framing import Framer
+
+    framer = Framer(member="bench", source="bench")
+    decoded = 0
+    for i in range(0, len(lines), batch):
+        messages, _ = framer.feed_many(lines[i : i + batch])
+        for m in messages:
+            if decode_position(m.payload, m.fill_bits) is not None:
+                decoded += 1
+    return decoded
+
+
+def end_to_end(lines: list[str], batch: int = 2000) -> int:
+    from lookout.model import Frame
+    from lookout.service.runtime import Runtime
+    from lookout.service.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="lookout-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp), batch_max_lines=batch)
+        runtime = Runtime(settings, max_queued_lines=len(lines) + 1)
+        runtime.start()
+        futures = []
+        for i in range(0, len(lines), batch):
+            chunk = [Frame(ln, "bench", "dma") for ln in lines[i : i + batch]]
+            futures.append(runtime.submit(chunk))
+        observations = sum(f.result().observations for f in futures)
+        runtime.stop()
+        return observations
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    args = parser.parse_args()
+    if not DMA.is_file():
+        print(f"benchmark input not found: {DMA}", file=sys.stderr)
+        return 2
+    lines = load_input(args.lines)
+    positions = position_lines(lines)
+    print(f"input: {DMA.relative_to(DATA)} x{len(lines) // 8551 + 1}: {len(lines):,} lines")
+    print(f"position-report subset: {len(positions):,} lines")
+
+    t_py, n_py = timed(lambda: pyais_decode_only(lines))
+    t_pyp, n_pyp = timed(lambda: pyais_decode_only(positions))
+    t_fp, n_fp = timed(lambda: fast_path_decode(positions))
+    t_e2e, n_e2e = timed(lambda: end_to_end(lines))
+
+    py_rate = len(lines) / t_py
+    pyp_rate = len(positions) / t_pyp
+    fp_rate = len(positions) / t_fp
+    e2e_rate = len(lines) / t_e2e
+    print(f"pyais decode-only:            {py_rate:12,.0f} lines/s ({n_py:,} messages)")
+    print(f"pyais on position reports:    {pyp_rate:12,.0f} lines/s ({n_pyp:,} messages)")
+    print(f"fast-path on position reports:{fp_rate:12,.0f} lines/s ({n_fp:,} messages)")
+    print(f"end-to-end (SQLite, FULL):    {e2e_rate:12,.0f} lines/s ({n_e2e:,} track points)")
+    print(f"fast-path decode / pyais: {fp_rate / pyp_rate:.2f}x")
+    print(f"end-to-end / pyais decode-only: {e2e_rate / py_rate:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
