@@ -1,0 +1,160 @@
+"""MemoryStore: the reference :class:`~lookout.pipeline.ports.Store`, in dictionaries.
+
+For tests and for reading what the contract means: every backend must answer as this one
+does (``tests/contract``). Nothing survives ``close()`` or the process; ``write`` is atomic
+towards readers because one lock guards everything. Same semantics as ``SqliteStore``:
+vessels are upserted as given (the pipeline decides which state is the latest), ``vessels``
+is sorted by MMSI, ``track`` by time with ties in write order and keeps the earliest
+``limit`` points, statics are oldest first, a receipt key keeps its first receipt, and
+``prune`` deletes track points and statics observed before the cut.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from lookout.model import (
+    BBox,
+    IngestReceipt,
+    SourceStats,
+    StaticReport,
+    TrackPoint,
+    VesselState,
+)
+from lookout.pipeline.ports import IngestCounts, StoreBatch
+
+__all__ = ["MemoryStore"]
+
+
+@dataclass(slots=True)
+class _Counter:
+    """Mutable running totals of one (member, source)."""
+
+    lines: int = 0
+    accepted: int = 0
+    observations: int = 0
+    duplicates: int = 0
+    last_received_ts: float | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def add(self, counts: IngestCounts) -> None:
+        self.lines += counts.lines
+        self.accepted += counts.accepted
+        self.observations += counts.observations
+        self.duplicates += counts.duplicates
+        for reason, n in counts.rejected.items():
+            self.rejected[reason] = self.rejected.get(reason, 0) + n
+        if counts.last_received_ts is not None and (
+            self.last_received_ts is None or counts.last_received_ts > self.last_received_ts
+        ):
+            self.last_received_ts = counts.last_received_ts
+
+
+class MemoryStore:
+    """Everything in memory behind one lock; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._track: dict[int, list[TrackPoint]] = {}
+        self._vessels: dict[int, VesselState] = {}
+        self._statics: dict[int, list[StaticReport]] = {}
+        self._counters: dict[tuple[str, str], _Counter] = {}
+        self._receipts: dict[str, IngestReceipt] = {}
+        self._closed = False
+
+    def write(self, batch: StoreBatch) -> None:
+        with self._lock:
+            self._check_open()
+            for point in batch.track:
+                self._track.setdefault(point.mmsi, []).append(point)
+            for state in batch.vessels:
+                self._vessels[state.mmsi] = state
+            for report in batch.statics:
+                self._statics.setdefault(report.mmsi, []).append(report)
+            for counts in batch.counts:
+                key = (counts.member, counts.source)
+                self._counters.setdefault(key, _Counter()).add(counts)
+            for idempotency_key, receipt in batch.receipts.items():
+                self._receipts.setdefault(idempotency_key, receipt)
+
+    def receipt(self, idempotency_key: str) -> IngestReceipt | None:
+        with self._lock:
+            self._check_open()
+            return self._receipts.get(idempotency_key)
+
+    def vessels(self, bbox: BBox | None = None, limit: int = 10_000) -> list[VesselState]:
+        with self._lock:
+            self._check_open()
+            found = [
+                v for v in self._vessels.values() if bbox is None or bbox.contains(v.lat, v.lon)
+            ]
+        found.sort(key=lambda v: v.mmsi)
+        return found[: max(limit, 0)]
+
+    def vessel(self, mmsi: int) -> VesselState | None:
+        with self._lock:
+            self._check_open()
+            return self._vessels.get(mmsi)
+
+    def track(
+        self,
+        mmsi: int,
+        start_ts: float | None = None,
+        end_ts: float | None = None,
+        limit: int = 10_000,
+    ) -> list[TrackPoint]:
+        with self._lock:
+            self._check_open()
+            points = [
+                p
+                for p in self._track.get(mmsi, ())
+                if (start_ts is None or p.observed_ts >= start_ts)
+                and (end_ts is None or p.observed_ts <= end_ts)
+            ]
+        points.sort(key=lambda p: p.observed_ts)  # stable: ties stay in write order
+        return points[: max(limit, 0)]
+
+    def statics(self, mmsi: int) -> list[StaticReport]:
+        with self._lock:
+            self._check_open()
+            reports = list(self._statics.get(mmsi, ()))
+        reports.sort(key=lambda r: r.observed_ts)
+        return reports
+
+    def ingest_stats(self) -> list[SourceStats]:
+        with self._lock:
+            self._check_open()
+            return [
+                SourceStats(
+                    member=member,
+                    source=source,
+                    lines=c.lines,
+                    accepted=c.accepted,
+                    rejected=dict(c.rejected),
+                    observations=c.observations,
+                    duplicates=c.duplicates,
+                    last_received_ts=c.last_received_ts,
+                )
+                for (member, source), c in sorted(self._counters.items())
+            ]
+
+    def prune(self, before_ts: float) -> int:
+        with self._lock:
+            self._check_open()
+            deleted = 0
+            for mmsi, points in list(self._track.items()):
+                kept = [p for p in points if p.observed_ts >= before_ts]
+                deleted += len(points) - len(kept)
+                self._track[mmsi] = kept
+            for mmsi, reports in list(self._statics.items()):
+                self._statics[mmsi] = [r for r in reports if r.observed_ts >= before_ts]
+            return deleted
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the store is closed")

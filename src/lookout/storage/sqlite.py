@@ -1,0 +1,343 @@
+"""SqliteStore: the embedded :class:`~lookout.pipeline.ports.Store` on one SQLite file.
+
+Durability. ``write`` runs one transaction per batch (group commit) and returns after its
+COMMIT. The database runs in WAL mode. With ``synchronous="FULL"`` (the default) every
+commit syncs the WAL to disk, so a committed batch survives the process being killed *and* a
+power loss or OS crash. With ``"NORMAL"`` the WAL is synced only at checkpoints: a committed
+batch survives the process being killed, but the last batches before a power loss may be
+lost (the file stays consistent). NORMAL writes faster; choose it only if the senders can
+re-send. ``"OFF"`` and ``"EXTRA"`` are accepted too.
+
+Threads. One writer connection behind a lock: ``write`` and ``prune`` may be called from any
+thread, one at a time. Reads use one connection per reading thread (WAL lets readers run
+beside the writer and each other, e.g. the API's thread pool while the pipeline writes);
+each read method sees one committed snapshot. Reader connections of threads that ended are
+closed when the next one opens; ``close()`` closes them all. A ``":memory:"`` database lives
+in a single connection, so there every read goes through the writer connection under the
+lock (for tests).
+
+Upserts. The pipeline decides what a vessel's latest state is; the store upserts the
+:class:`VesselState` it is given, even if it was observed before the stored one.
+
+Retention. ``prune(before_ts)`` deletes the track points and the statics history observed
+before ``before_ts`` (vessels' latest states stay). With ``retention_s`` set, ``write``
+prunes by itself to keep ``retention_s`` seconds before the newest ``observed_ts`` written
+since this store was opened, at most once per 60 s of that data time (the first time on the
+first write). Data time, not the wall clock: a replay of old files keeps its window. One
+write deletes at most 10,000 points; a larger backlog is worked off by the next writes. A
+failed automatic prune is logged, never reported as a failed write (the batch is committed).
+
+Receipts. A receipt records the wall-clock time (``clock``) it was committed; ``write``
+deletes those older than ``receipt_ttl_s`` at most once an hour of wall-clock time. A key
+already stored keeps its first receipt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lookout.model import (
+    BBox,
+    IngestReceipt,
+    SourceStats,
+    StaticReport,
+    TrackPoint,
+    VesselState,
+)
+from lookout.pipeline.ports import StoreBatch
+from lookout.storage import sqlite_sql as sql
+from lookout.storage.migrations import load_migrations, migrate
+
+__all__ = ["SqliteStore"]
+
+log = logging.getLogger(__name__)
+
+_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_PRUNE_EVERY_S = 60.0
+# Automatic retention deletes at most this many track points per write, so one write never
+# stalls on a large backlog; the next writes go on until it is gone.
+_PRUNE_CHUNK = 10_000
+_RECEIPT_PRUNE_EVERY_S = 3600.0
+_BUSY_TIMEOUT_MS = 10_000
+_WRITER_CACHE_KIB = 64 * 1024
+# Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB: fewer, larger checkpoints copy
+# each hot page (vessels, index tails) once instead of once per batch; measured ~25 % faster.
+_WAL_CHECKPOINT_PAGES = 10_000
+_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    return conn
+
+
+class SqliteStore:
+    """The fused picture in one SQLite file (see the module docstring for the guarantees)."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        synchronous: str = "FULL",
+        retention_s: float | None = None,
+        receipt_ttl_s: float | None = 7 * 86_400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        level = synchronous.upper()
+        if level not in _SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
+        if retention_s is not None and retention_s <= 0:
+            raise ValueError(f"retention_s must be positive, not {retention_s}")
+        self._path = str(path)
+        self._memory = self._path == ":memory:"
+        if not self._memory and not Path(self._path).parent.is_dir():
+            raise FileNotFoundError(f"folder of the database does not exist: {self._path}")
+        self._retention_s = retention_s
+        self._receipt_ttl_s = receipt_ttl_s
+        self._clock = clock
+        self._rows = sql.RowCodec()
+        self._lock = threading.Lock()
+        self._readers_lock = threading.Lock()
+        self._readers: dict[threading.Thread, sqlite3.Connection] = {}
+        self._closed = False
+        self._newest_ts: float | None = None
+        self._pruned_at_ts: float | None = None
+        self._prune_backlog = False
+        self._receipts_pruned_at: float | None = None
+        self._writer = self._open_writer(level)
+
+    def _open_writer(self, synchronous: str) -> sqlite3.Connection:
+        conn = _connect(self._path)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {synchronous}")
+            conn.execute(f"PRAGMA cache_size = -{_WRITER_CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT_BYTES}")
+            migrate(conn, load_migrations(), now_ts=self._clock())
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write(self, batch: StoreBatch) -> None:
+        """Commit the whole batch in one transaction; returns once it is durable."""
+        track = self._rows.track_rows(batch.track)
+        vessels = self._rows.vessel_rows(batch.vessels)
+        counts, rejects = sql.count_rows(batch.counts)
+        now = self._clock()
+        receipts = [(k, json.dumps(asdict(r)), now) for k, r in batch.receipts.items()]
+        newest = max((p.observed_ts for p in batch.track), default=None)
+        with self._lock:
+            self._check_open()
+            self._transaction(
+                (sql.INSERT_TRACK, track),
+                (sql.UPSERT_VESSEL, vessels),
+                (sql.INSERT_STATIC, sql.static_rows(batch.statics)),
+                (sql.ADD_COUNTS, counts),
+                (sql.ADD_REJECTS, rejects),
+                (sql.INSERT_RECEIPT, receipts),
+            )
+            try:
+                self._housekeeping(newest, now)
+            except sqlite3.Error:  # the batch is committed: report, do not fail the write
+                log.exception("automatic pruning of %s failed", self._path)
+
+    def prune(self, before_ts: float) -> int:
+        """Delete track points and statics observed before ``before_ts``; returns the points."""
+        with self._lock:
+            self._check_open()
+            return self._prune(before_ts)
+
+    def prune_receipts(self, created_before_ts: float) -> int:
+        """Delete receipts committed before ``created_before_ts`` (wall clock); how many."""
+        with self._lock:
+            self._check_open()
+            rows = self._transaction(
+                ("DELETE FROM receipts WHERE created_ts < ?", [(created_before_ts,)])
+            )
+        return rows[0]
+
+    def _prune(self, before_ts: float, most: int = -1) -> int:
+        """Delete up to ``most`` track points (all if negative) and all statics before."""
+        deleted = self._transaction(
+            (
+                "DELETE FROM track WHERE rowid IN"
+                " (SELECT rowid FROM track WHERE observed_ts < ? LIMIT ?)",
+                [(before_ts, most)],
+            ),
+            ("DELETE FROM statics WHERE observed_ts < ?", [(before_ts,)]),
+        )
+        return deleted[0]
+
+    def _transaction(self, *steps: tuple[str, Sequence[tuple[Any, ...]]]) -> list[int]:
+        """Run ``executemany`` per step in one transaction; rows changed per step."""
+        conn = self._writer
+        changed: list[int] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement, rows in steps:
+                changed.append(conn.executemany(statement, rows).rowcount if rows else 0)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return changed
+
+    def _housekeeping(self, newest_ts: float | None, now: float) -> None:
+        """Automatic retention (data time) and receipt expiry (wall clock); lock held."""
+        if newest_ts is not None and (self._newest_ts is None or newest_ts > self._newest_ts):
+            self._newest_ts = newest_ts
+        if self._retention_s is not None and self._newest_ts is not None:
+            last = self._pruned_at_ts
+            if self._prune_backlog or last is None or self._newest_ts - last >= _PRUNE_EVERY_S:
+                if not self._prune_backlog:
+                    self._pruned_at_ts = self._newest_ts
+                cutoff = self._newest_ts - self._retention_s
+                self._prune_backlog = self._prune(cutoff, _PRUNE_CHUNK) >= _PRUNE_CHUNK
+        if self._receipt_ttl_s is not None:
+            last = self._receipts_pruned_at
+            if last is None or now - last >= _RECEIPT_PRUNE_EVERY_S:
+                self._receipts_pruned_at = now
+                self._transaction(
+                    ("DELETE FROM receipts WHERE created_ts < ?", [(now - self._receipt_ttl_s,)])
+                )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def receipt(self, idempotency_key: str) -> IngestReceipt | None:
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT receipt FROM receipts WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+        return None if row is None else IngestReceipt(**json.loads(row[0]))
+
+    def vessels(self, bbox: BBox | None = None, limit: int = 10_000) -> list[VesselState]:
+        """Latest states whose position is in ``bbox`` (all if ``None``), by MMSI, at most
+        ``limit``."""
+        if limit <= 0:
+            return []
+        query, params = sql.vessels_query(bbox, limit)
+        with self._reading() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [self._rows.vessel(row) for row in rows]
+
+    def vessel(self, mmsi: int) -> VesselState | None:
+        with self._reading() as conn:
+            row = conn.execute(sql.SELECT_VESSEL, (mmsi,)).fetchone()
+        return None if row is None else self._rows.vessel(row)
+
+    def track(
+        self,
+        mmsi: int,
+        start_ts: float | None = None,
+        end_ts: float | None = None,
+        limit: int = 10_000,
+    ) -> list[TrackPoint]:
+        """Points with ``start_ts <= observed_ts <= end_ts`` in time order (ties in write
+        order); with more than ``limit``, the earliest ``limit``."""
+        if limit <= 0:
+            return []
+        low = -math.inf if start_ts is None else start_ts
+        high = math.inf if end_ts is None else end_ts
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_TRACK, (mmsi, low, high, limit)).fetchall()
+        return self._rows.points(rows)
+
+    def statics(self, mmsi: int) -> list[StaticReport]:
+        """Identity history, oldest ``observed_ts`` first (ties in write order)."""
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_STATICS, (mmsi,)).fetchall()
+        return [sql.static_from_row(*row) for row in rows]
+
+    def ingest_stats(self) -> list[SourceStats]:
+        """Counters per (member, source), sorted by member then source."""
+        with self._reading() as conn:
+            totals = conn.execute(sql.SELECT_COUNTS).fetchall()
+            rejects = conn.execute(sql.SELECT_REJECTS).fetchall()
+        rejected: dict[tuple[str, str], dict[str, int]] = {}
+        for member, source, reason, count in rejects:
+            rejected.setdefault((member, source), {})[reason] = count
+        return [
+            SourceStats(
+                member=m, source=s, lines=lines, accepted=accepted,
+                rejected=rejected.get((m, s), {}), observations=obs, duplicates=dup,
+                last_received_ts=last,
+            )
+            for m, s, lines, accepted, obs, dup, last in totals
+        ]  # fmt: skip
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection holding one read snapshot for the duration of the block."""
+        if self._memory:
+            with self._lock:
+                self._check_open()
+                yield self._writer
+            return
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        thread = threading.current_thread()
+        conn = self._readers.get(thread)
+        if conn is not None:
+            return conn
+        with self._readers_lock:
+            self._check_open()
+            for ended in [t for t in self._readers if not t.is_alive()]:
+                self._readers.pop(ended).close()
+            conn = _connect(self._path)
+            conn.execute("PRAGMA query_only = ON")
+            self._readers[thread] = conn
+        return conn
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"the store {self._path} is closed")
+
+    def close(self) -> None:
+        """Close every connection; later calls do nothing, other methods raise."""
+        with self._lock, self._readers_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in self._readers.values():
+                conn.close()
+            self._readers.clear()
+            with contextlib.suppress(sqlite3.Error):
+                self._writer.execute("PRAGMA optimize")
+            self._writer.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
