@@ -1,0 +1,1 @@
+"""Lookout's HTTP API (FastAPI). ``lookout.api.app.create_app(runtime)`` builds the app."""

@@ -1,0 +1,53 @@
+"""``/api/v1/sources``, ``/api/v1/status`` and the unauthenticated ``/api/v1/health``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+import lookout
+from lookout.api.auth import Actor, authorize, current_actor, require
+from lookout.api.deps import ApiRuntime, get_runtime
+from lookout.api.schemas import HealthOut, SourceOut, SourcesOut, StatusOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["service"])
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
+
+
+@router.get("/sources", response_model=SourcesOut)
+def list_sources(actor: ActorDep, runtime: RuntimeDep) -> SourcesOut:
+    """Configured sources and every source seen in the store, with ingest statistics."""
+    require(actor, "read", "sources")
+    stats = {(s.member, s.source): s for s in runtime.store.ingest_stats()}
+    configs = {(c.member, c.name): c for c in runtime.sources()}
+    out = []
+    for member, name in sorted(stats.keys() | configs.keys()):
+        if not authorize(actor, "read", f"source:{member}/{name}"):
+            continue
+        cfg = configs.get((member, name))
+        kind = cfg.kind if cfg else None
+        simulated = cfg.simulated if cfg else False
+        stat = stats.get((member, name))
+        out.append(SourceOut.of(stat, member=member, name=name, kind=kind, simulated=simulated))
+    return SourcesOut(sources=out)
+
+
+@router.get("/status", response_model=StatusOut)
+def status(actor: ActorDep, runtime: RuntimeDep, request: Request) -> StatusOut:
+    """Live counters of the running service (queue depth, batches, lines)."""
+    require(actor, "read", "status")
+    hub = request.app.state.hub
+    return StatusOut(
+        version=lookout.__version__, stream_clients=hub.clients, counters=runtime.counters()
+    )
+
+
+@router.get("/health", response_model=HealthOut)
+def health() -> HealthOut:
+    """Liveness probe; needs no token."""
+    return HealthOut(status="ok", version=lookout.__version__)

@@ -1,0 +1,161 @@
+"""Response bodies of the HTTP API: times are ISO 8601 UTC (``*_at``), units in the names.
+
+Each ``...Out`` model is built from its value type by :meth:`_Out.of`, which copies the fields
+of the same name and turns every ``<name>_ts`` epoch time into ``<name>_at``; the models list
+only what the API shows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, Field
+
+from lookout.model import ts_to_datetime
+
+__all__ = [
+    "HealthOut",
+    "ReceiptOut",
+    "SourceOut",
+    "SourcesOut",
+    "StaticOut",
+    "StatusOut",
+    "TrackOut",
+    "TrackPointOut",
+    "VesselDetailOut",
+    "VesselOut",
+    "VesselsOut",
+]
+
+
+class _Out(BaseModel):
+    @classmethod
+    def of(cls, value: object, **extra: Any) -> Self:
+        """The model of ``value``: same-named attributes, ``*_ts`` as ``*_at``, then ``extra``."""
+        data: dict[str, Any] = {}
+        for name in cls.model_fields:
+            if name in extra:
+                continue
+            if name.endswith("_at") and hasattr(value, name[:-3] + "_ts"):
+                data[name] = ts_to_datetime(getattr(value, name[:-3] + "_ts"))
+            elif hasattr(value, name):
+                data[name] = getattr(value, name)
+        return cls(**data, **extra)
+
+
+class VesselOut(_Out):
+    """The latest fused picture of one vessel."""
+
+    mmsi: int
+    segment: int
+    observed_at: datetime
+    lat: float
+    lon: float
+    speed_kn: float | None
+    course_deg: float | None
+    heading_deg: int | None
+    status: int | None
+    flag: str | None = Field(description="ISO 3166 alpha-2 of the MMSI's MID, if known")
+    name: str | None
+    callsign: str | None
+    imo: int | None
+    ship_type: int | None
+    destination: str | None
+    length_m: int | None
+    members: list[str]
+    sources: list[str]
+    positions: int
+    simulated: bool
+
+
+class VesselsOut(BaseModel):
+    count: int
+    limit: int
+    vessels: list[VesselOut]
+
+
+class StaticOut(_Out):
+    """One identity report (types 5, 19, 24, 21); ``null`` = not carried by that message."""
+
+    msg_type: int
+    observed_at: datetime
+    member: str
+    source: str
+    name: str | None
+    callsign: str | None
+    imo: int | None
+    ship_type: int | None
+    to_bow_m: int | None
+    to_stern_m: int | None
+    to_port_m: int | None
+    to_starboard_m: int | None
+    destination: str | None
+    draught_m: float | None
+
+
+class VesselDetailOut(VesselOut):
+    """A vessel with its identity history, oldest first."""
+
+    statics: list[StaticOut]
+
+
+class TrackPointOut(_Out):
+    segment: int
+    observed_at: datetime
+    lat: float
+    lon: float
+    speed_kn: float | None
+    course_deg: float | None
+    heading_deg: int | None
+    member: str
+    source: str
+    receivers: list[str]
+
+
+class TrackOut(BaseModel):
+    mmsi: int
+    count: int
+    limit: int
+    points: list[TrackPointOut]
+
+
+class SourceOut(_Out):
+    """A source with its ingest statistics. ``kind`` is ``null`` for a source that is not
+    configured on this server (e.g. files ingested with ``lookout ingest``)."""
+
+    member: str
+    name: str
+    kind: str | None
+    simulated: bool
+    lines: int = 0
+    accepted: int = 0
+    rejected: dict[str, int] = Field(default_factory=dict)
+    observations: int = 0
+    duplicates: int = 0
+    last_received_at: datetime | None = None
+
+
+class SourcesOut(BaseModel):
+    sources: list[SourceOut]
+
+
+class ReceiptOut(_Out):
+    """What a pushed batch came to, returned only once it is durably committed."""
+
+    lines: int
+    accepted: int
+    rejected: dict[str, int]
+    observations: int
+    duplicates: int
+
+
+class StatusOut(BaseModel):
+    version: str
+    stream_clients: int
+    counters: dict[str, Any]
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str

@@ -1,0 +1,214 @@
+"""``GET /api/v1/stream``: Server-Sent Events of vessel updates, events, alerts and stats.
+
+The :class:`StreamHub` holds one bus subscription per streamed pattern, shared by all clients.
+Its handler runs on the bus's thread and hands each message to every client's bounded
+``asyncio.Queue`` through ``loop.call_soon_threadsafe``, so the bus never waits for a client.
+When a client falls behind, its oldest messages are dropped and it gets a ``dropped`` event with
+the count before the next message. Every message passes :func:`~lookout.api.auth.authorize`
+for the client's actor. A comment line every ``keepalive_s`` seconds keeps proxies from closing
+an idle stream; the stream ends when the client disconnects or the server shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from lookout.api.auth import Actor, authorize, current_actor, require
+from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox
+from lookout.api.geojson import iso_utc
+from lookout.model import BBox
+from lookout.pipeline import subjects
+from lookout.pipeline.ports import Bus, Subscription
+
+__all__ = ["ClientQueue", "StreamHub", "format_event", "router", "to_api"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["stream"])
+
+STREAMED = (subjects.VESSELS, subjects.EVENTS, subjects.ALERTS, subjects.INGEST_STATS)
+_CLOSE: tuple[str, Mapping[str, Any]] = ("", {})
+
+
+class ClientQueue:
+    """One client's bounded queue; lives on the event loop, fed from any thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
+        self._loop = loop
+        self._queue: asyncio.Queue[tuple[str, Mapping[str, Any]]] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def offer(self, subject: str, payload: Mapping[str, Any]) -> None:
+        """Thread-safe: enqueue on the loop; never blocks the caller."""
+        with contextlib.suppress(RuntimeError):  # loop already closed: the client is gone
+            self._loop.call_soon_threadsafe(self._put, subject, payload)
+
+    def _put(self, subject: str, payload: Mapping[str, Any]) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait((subject, payload))
+
+    def close(self) -> None:
+        """Thread-safe: end this client's stream after what is queued."""
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._put_close)
+
+    def _put_close(self) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+        self._queue.put_nowait(_CLOSE)
+
+    async def get(self, timeout_s: float) -> tuple[str, Mapping[str, Any]] | None:
+        """The next message, ``None`` after ``timeout_s`` idle, ``("", {})`` when closed."""
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout_s)
+        except TimeoutError:
+            return None
+
+    def take_dropped(self) -> int:
+        n, self.dropped = self.dropped, 0
+        return n
+
+
+class StreamHub:
+    """The open SSE clients, fed by one bus subscription per streamed pattern (shared by all
+    clients, so a client costs a queue, not a bus thread)."""
+
+    def __init__(self, *, keepalive_s: float = 15.0, queue_size: int = 1000) -> None:
+        self.keepalive_s = keepalive_s
+        self.queue_size = queue_size
+        self._clients: tuple[ClientQueue, ...] = ()  # replaced, never mutated: read lock-free
+        self._lock = threading.Lock()
+        self._subs: list[Subscription] = []
+
+    @property
+    def clients(self) -> int:
+        return len(self._clients)
+
+    def open(self, bus: Bus) -> ClientQueue:
+        """A new client on the running loop; subscribes to the bus on first use."""
+        client = ClientQueue(asyncio.get_running_loop(), self.queue_size)
+        with self._lock:
+            if not self._subs:
+                self._subs = [bus.subscribe(pattern, self._fan_out) for pattern in STREAMED]
+            self._clients = (*self._clients, client)
+        return client
+
+    def _fan_out(self, subject: str, payload: Mapping[str, Any]) -> None:
+        for client in self._clients:
+            client.offer(subject, payload)
+
+    def discard(self, client: ClientQueue) -> None:
+        with self._lock:
+            self._clients = tuple(c for c in self._clients if c is not client)
+
+    def close_all(self) -> None:
+        """End every open stream (server shutdown). Safe from any thread."""
+        for client in self._clients:
+            client.close()
+
+    def close(self) -> None:
+        """End every stream and leave the bus."""
+        self.close_all()
+        with self._lock:
+            subs, self._subs = self._subs, []
+        for sub in subs:
+            sub.close()
+
+
+def _kind(subject: str) -> str:
+    """SSE event name of a bus subject: vessel, event, alert or stats."""
+    parts = subject.split(".")
+    return {"vessel": "vessel", "event": "event", "alert": "alert"}.get(parts[1], "stats")
+
+
+def _resource(subject: str) -> str:
+    parts = subject.split(".", 2)
+    kind = _kind(subject)
+    return "stats" if kind == "stats" else f"{kind}:{parts[2]}"
+
+
+def to_api(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A bus payload as the API writes it: ``*_ts`` epoch seconds become ``*_at`` ISO UTC."""
+    out: dict[str, Any] = {}
+    for key, value in payload.items():
+        if key.endswith("_ts") and isinstance(value, int | float) and not isinstance(value, bool):
+            out[key[:-3] + "_at"] = iso_utc(float(value))
+        else:
+            out[key] = value
+    return out
+
+
+def format_event(kind: str, payload: Mapping[str, Any], event_id: int | None = None) -> bytes:
+    """One SSE message: ``event:``, optional ``id:`` and a single-line JSON ``data:``."""
+    data = orjson.dumps(to_api(payload), default=str)
+    head = f"event: {kind}\n" + (f"id: {event_id}\n" if event_id is not None else "")
+    return head.encode() + b"data: " + data + b"\n\n"
+
+
+def _wanted(subject: str, payload: Mapping[str, Any], bbox: BBox | None) -> bool:
+    if bbox is None or _kind(subject) != "vessel":
+        return True
+    lat, lon = payload.get("lat"), payload.get("lon")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return False
+    return bbox.contains(float(lat), float(lon))
+
+
+async def _events(
+    hub: StreamHub, client: ClientQueue, actor: Actor, bbox: BBox | None
+) -> AsyncIterator[bytes]:
+    sent = 0
+    try:
+        yield b"retry: 3000\n: connected\n\n"
+        while True:
+            item = await client.get(hub.keepalive_s)
+            if item is None:
+                yield b": keepalive\n\n"
+                continue
+            if item is _CLOSE:
+                return
+            dropped = client.take_dropped()
+            if dropped:
+                yield format_event("dropped", {"dropped": dropped})
+            subject, payload = item
+            if not _wanted(subject, payload, bbox):
+                continue
+            if not authorize(actor, "read", _resource(subject)):
+                continue
+            sent += 1
+            yield format_event(_kind(subject), payload, sent)
+    finally:
+        hub.discard(client)
+        log.info("stream closed actor=%s sent=%d", actor.name, sent)
+
+
+@router.get("/stream", response_class=StreamingResponse)
+async def stream(
+    request: Request,
+    actor: Annotated[Actor, Depends(current_actor)],
+    runtime: Annotated[ApiRuntime, Depends(get_runtime)],
+    bbox: Annotated[
+        str | None, Query(description="only vessel updates inside west,south,east,north")
+    ] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: ``vessel``, ``event``, ``alert``, ``stats`` and ``dropped``."""
+    box = parse_bbox(bbox)
+    require(actor, "read", "stream")
+    hub: StreamHub = request.app.state.hub
+    client = hub.open(runtime.bus)
+    return StreamingResponse(
+        _events(hub, client, actor, box),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,51 @@
+"""``lookout``: the command line. Each command lives in its own module of this package."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import lookout
+from lookout.cli import decode, demo, doctor, ingest, replay, serve
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="lookout",
+    help="Lookout: a shared maritime domain awareness network.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="markdown",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lookout {lookout.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Lookout: a shared maritime domain awareness network."""
+
+
+app.command("serve")(serve.serve)
+app.command("ingest")(ingest.ingest)
+app.command("decode")(decode.decode)
+app.command("replay")(replay.replay)
+app.command("doctor")(doctor.doctor)
+app.command("demo")(demo.demo)
+
+
+if __name__ == "__main__":
+    app()

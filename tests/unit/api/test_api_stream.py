@@ -1,0 +1,57 @@
+"""SSE plumbing: a slow client loses the oldest messages and is told how many."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+from lookout.api.stream import ClientQueue, format_event, to_api
+
+
+def test_a_full_queue_drops_oldest_and_counts_from_another_thread() -> None:
+    async def scenario() -> tuple[list[int], int]:
+        client = ClientQueue(asyncio.get_running_loop(), maxsize=5)
+        feeder = threading.Thread(
+            target=lambda: [client.offer("lookout.vessel.1", {"n": n}) for n in range(12)]
+        )
+        feeder.start()
+        feeder.join()
+        await asyncio.sleep(0.05)  # let the loop run the scheduled puts
+        got = []
+        while (item := await client.get(0.01)) is not None:
+            got.append(int(item[1]["n"]))
+        return got, client.take_dropped()
+
+    got, dropped = asyncio.run(scenario())
+    assert got == [7, 8, 9, 10, 11]
+    assert dropped == 7
+
+
+def test_close_ends_the_stream_after_what_is_queued() -> None:
+    async def scenario() -> list[str]:
+        client = ClientQueue(asyncio.get_running_loop(), maxsize=5)
+        client.offer("lookout.vessel.1", {})
+        client.close()
+        await asyncio.sleep(0.01)
+        first = await client.get(0.1)
+        second = await client.get(0.1)
+        assert first is not None and second is not None
+        return [first[0], second[0]]
+
+    assert asyncio.run(scenario()) == ["lookout.vessel.1", ""]
+
+
+def test_event_format_is_one_sse_message_with_iso_times() -> None:
+    raw = format_event("vessel", {"mmsi": 219000001, "observed_ts": 0.5, "lat": 55.0}, 3)
+    text = raw.decode()
+    assert text.endswith("\n\n")
+    lines = text.strip("\n").split("\n")
+    assert lines[:2] == ["event: vessel", "id: 3"]
+    assert lines[2].startswith("data: ")
+    assert json.loads(lines[2][6:]) == {
+        "mmsi": 219000001,
+        "observed_at": "1970-01-01T00:00:00.500000Z",
+        "lat": 55.0,
+    }
+    assert to_api({"flag": True, "n_ts": True}) == {"flag": True, "n_ts": True}
