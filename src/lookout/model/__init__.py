@@ -71,6 +71,10 @@ class RejectReason(StrEnum):
     """MMSI 0 or outside nine digits."""
     DECODE_ERROR = "decode_error"
     """The decoder failed on this message for another reason."""
+    NO_POSITION = "no_position"
+    """A position report without a usable position: lat/lon "not available" or out of range."""
+    BAD_RECORD = "bad_record"
+    """A CSV row or JSON line that cannot be read as a report (bad MMSI, time, number, JSON)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,28 @@ from typing import Any, Protocol
 
 from lookout.model import (
     BBox,
+    Frame,
     IngestReceipt,
     Observation,
+    Rejection,
+    ReportRecord,
     SourceStats,
     StaticReport,
     TrackPoint,
     VesselState,
 )
 
-__all__ = ["Bus", "IngestCounts", "Store", "StoreBatch", "Subscription"]
+__all__ = [
+    "Bus",
+    "FrameSink",
+    "IngestCounts",
+    "Source",
+    "SourceItem",
+    "StopSignal",
+    "Store",
+    "StoreBatch",
+    "Subscription",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,3 +124,40 @@ class Bus(Protocol):
     def subscribe(self, pattern: str, handler: Handler) -> Subscription: ...
 
     def close(self) -> None: ...
+
+
+SourceItem = Frame | ReportRecord | Rejection
+"""What a source hands to the core: raw lines, pre-decoded reports, or rows it could not read
+(a bad CSV/JSON row is a ``Rejection`` so that it is counted, never dropped silently)."""
+
+
+class FrameSink(Protocol):
+    """Where a source delivers what it reads (the service's ingest queue).
+
+    ``submit`` returns a ``concurrent.futures.Future[IngestReceipt]`` in the service, resolved
+    once the items are durably committed; sources whose transport carries no acknowledgement
+    ignore it. It may raise when the ingest queue is full; the caller retries or gives up.
+    """
+
+    def submit(self, items: Sequence[SourceItem], *, key: str | None = None) -> Any: ...
+
+
+class StopSignal(Protocol):
+    """A stop flag a source polls (``threading.Event`` satisfies it)."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class Source(Protocol):
+    """An input adapter: reads from a file, socket or generator and submits to a sink.
+
+    ``run`` blocks; the service runs it in a thread. It returns when ``stop`` is set (within
+    about half a second) or when its input ends.
+    """
+
+    name: str
+    member: str
+
+    def run(self, sink: FrameSink, stop: StopSignal) -> None: ...

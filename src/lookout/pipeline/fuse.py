@@ -1,0 +1,347 @@
+"""Decode, validate, dedupe and fuse: the per-message hot loop of the pipeline.
+
+:class:`Fuser` takes framed AIS messages (and decoded records) of one source at a time and
+writes into the open :class:`~lookout.pipeline.results.BatchState`: track points, changed
+identities, counts, rejections, detector events. The rules it applies are documented in
+:mod:`lookout.pipeline.engine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from lookout.ais.decode import decode, decode_position
+from lookout.ais.types import AisMessage, DecodeError
+from lookout.detectors.base import Detector
+from lookout.fusion.dedupe import Deduplicator
+from lookout.fusion.identity import Identity, static_from_fields, static_from_record
+from lookout.fusion.tracks import VesselTracker
+from lookout.model import Observation, Rejection, RejectReason, ReportRecord, TrackPoint
+from lookout.pipeline import subjects
+from lookout.pipeline.results import BatchState, Counts
+
+__all__ = ["MAX_MMSI", "Fuser"]
+
+MAX_MMSI = 999_999_999
+_FAST_HEADS = frozenset("123B")
+"""First payload character of types 1, 2, 3 and 18 (decoded on the fast path)."""
+_DECODED_HEADS = frozenset("59CHK")
+"""Types 5, 9, 19, 24 and 27: decoded in full for identity or a vessel position."""
+_POSITION_TYPES = frozenset({9, 19, 27})
+_STATIC_TYPES = frozenset({5, 19, 24})
+_PURE_STATIC_TYPES = frozenset({5, 24})
+_MAX_STATIC_MEMO = 200_000
+"""Static payloads remembered to skip decoding a repeat (a ship repeats its type 5 every
+6 minutes, nearly always unchanged); the memo is cleared when full."""
+
+Tag = tuple[int, int, int]
+"""What the dedupe memory keeps of an accepted transmission: (batch, track index, mmsi)."""
+
+
+class Fuser:
+    """Holds the dedupe memory, the vessel tracker and the detectors; see the module doc."""
+
+    def __init__(
+        self,
+        dedupe: Deduplicator,
+        tracker: VesselTracker,
+        detectors: Sequence[Detector[Any]],
+        *,
+        publish_observations: bool,
+    ) -> None:
+        self.dedupe = dedupe
+        self.tracker = tracker
+        self.detectors = list(detectors)
+        self.publish_observations = publish_observations
+        self._statics: dict[str, tuple[int, Identity, int]] = {}
+
+    def messages(
+        self,
+        batch: BatchState,
+        messages: list[AisMessage],
+        member: str,
+        source: str,
+        default_ts: float,
+        simulated: bool,
+        counts: Counts,
+        receipt: Counts | None,
+    ) -> None:
+        """Fuse the messages one framer produced (all of ``member``/``source``)."""
+        dedupe = self.dedupe
+        current, find, find_old, window = (
+            dedupe.current,
+            dedupe.current.get,
+            dedupe.previous.get,
+            dedupe.window_s,
+        )
+        observe = self.tracker.observe
+        track = batch.track
+        number = batch.number
+        after = self._after_accept if (self.detectors or self.publish_observations) else None
+        observations = duplicates = 0
+        for m in messages:
+            payload = m.payload
+            fill = m.fill_bits
+            key: Hashable = payload if fill == 0 else (payload, fill)
+            ts = m.received_ts
+            if ts is None:
+                ts = default_ts
+            first = find(key) or find_old(key)  # Deduplicator.seen, inlined
+            if first is not None and -window <= ts - first[0] <= window:
+                duplicates += 1
+                if first[1] is not None:
+                    self._duplicate(batch, first[1], m.receiver or source, member, source)
+                continue
+            head = payload[0]
+            if head in _FAST_HEADS:
+                try:
+                    p = decode_position(payload, fill)
+                except DecodeError as error:
+                    self._reject(batch, counts, receipt, error.reason, m, error.detail)
+                    continue
+                if p is None:
+                    self._reject(batch, counts, receipt, RejectReason.DECODE_ERROR, m, "")
+                    continue
+                msg_type, mmsi, lat, lon, speed_kn, course_deg, heading_deg, status = p[:8]
+                if lat is None or lon is None:
+                    self._reject(batch, counts, receipt, RejectReason.NO_POSITION, m, "")
+                    continue
+                # fmt: off
+                point = observe(mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status,
+                                member, source, (m.receiver or source,), simulated)
+                # fmt: on
+                current[key] = (ts, (number, len(track), mmsi))  # Deduplicator.add, inlined
+                track.append(point)
+                observations += 1
+                if after is not None:
+                    after(batch, point, msg_type, status, key, default_ts, simulated)
+            elif head in _DECODED_HEADS:
+                observations += self._decode(batch, m, key, ts, default_ts, simulated, counts,
+                                             receipt)  # fmt: skip
+            else:
+                current[key] = (ts, None)
+        _add_outcome(counts, receipt, observations, duplicates)
+
+    def _decode(
+        self,
+        batch: BatchState,
+        m: AisMessage,
+        key: Hashable,
+        ts: float,
+        received_ts: float,
+        simulated: bool,
+        counts: Counts,
+        receipt: Counts | None,
+    ) -> int:
+        """Types 5, 9, 19, 24, 27: identity and/or a position. Returns observations."""
+        known = self._statics.get(m.payload)
+        if known is not None:
+            mmsi, identity, version = known
+            if self.tracker.identity(mmsi) is identity and identity.version == version:
+                self.dedupe.add(key, ts, (batch.number, -1, mmsi))
+                return 0  # the very report already merged: nothing to learn, skip decoding
+        try:
+            fields = decode(m.payload, m.fill_bits)
+        except DecodeError as error:
+            self._reject(batch, counts, receipt, error.reason, m, error.detail)
+            return 0
+        msg_type, decoded_mmsi = fields.get("msg_type"), fields.get("mmsi")
+        if not isinstance(decoded_mmsi, int) or not 0 < decoded_mmsi <= MAX_MMSI:
+            detail = f"mmsi {decoded_mmsi}"
+            self._reject(batch, counts, receipt, RejectReason.BAD_MMSI, m, detail)
+            return 0
+        mmsi = decoded_mmsi
+        if msg_type in _STATIC_TYPES:
+            self._static(batch, m, fields, ts, mmsi)
+        if msg_type not in _POSITION_TYPES:
+            self.dedupe.add(key, ts, (batch.number, -1, mmsi))
+            return 0
+        position = _position(fields)
+        if position is None:
+            self._reject(batch, counts, receipt, RejectReason.NO_POSITION, m, "")
+            return 0
+        lat, lon = position
+        status = fields.get("status") if msg_type == 27 else None
+        receivers = (m.receiver or m.source,)
+        speed_kn, course_deg, heading_deg = (fields.get(k) for k in ("speed", "course", "heading"))
+        point = self.tracker.observe(
+            mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status, m.member, m.source,
+            receivers, simulated,
+        )  # fmt: skip
+        self.dedupe.add(key, ts, (batch.number, len(batch.track), mmsi))
+        batch.track.append(point)
+        if self.detectors or self.publish_observations:
+            self._after_accept(batch, point, int(msg_type), status, key, received_ts, simulated)
+        return 1
+
+    def _static(
+        self, batch: BatchState, m: AisMessage, fields: dict[str, Any], ts: float, mmsi: int
+    ) -> None:
+        """Merge an identity report; keep it (as history) only if it changed something."""
+        report = static_from_fields(fields, observed_ts=ts, member=m.member, source=m.source)
+        if self.tracker.add_static(report):
+            batch.statics.append(report)
+        identity = self.tracker.identity(mmsi)
+        if identity is not None and fields.get("msg_type") in _PURE_STATIC_TYPES:
+            if len(self._statics) >= _MAX_STATIC_MEMO:
+                self._statics.clear()
+            self._statics[m.payload] = (mmsi, identity, identity.version)
+
+    def _reject(
+        self,
+        batch: BatchState,
+        counts: Counts,
+        receipt: Counts | None,
+        reason: RejectReason,
+        m: AisMessage,
+        detail: str,
+    ) -> None:
+        lines = len(m.lines)
+        counts.accepted -= lines
+        counts.reject(reason.value, lines)
+        if receipt is not None:
+            receipt.reject(reason.value, lines)
+        batch.keep(Rejection(reason, m.source, "\n".join(m.lines), detail))
+
+    def _duplicate(
+        self, batch: BatchState, tag: Tag, receiver: str, member: str, source: str
+    ) -> None:
+        """A copy of an accepted transmission: credit its receiver, member and source."""
+        number, index, mmsi = tag
+        if number == batch.number and index >= 0:
+            point = batch.track[index]
+            if receiver not in point.receivers:
+                batch.track[index] = replace(point, receivers=(*point.receivers, receiver))
+        self.tracker.add_contributor(mmsi, member, source)
+
+    def _after_accept(
+        self,
+        batch: BatchState,
+        point: TrackPoint,
+        msg_type: int,
+        status: int | None,
+        key: Hashable,
+        received_ts: float,
+        simulated: bool,
+    ) -> None:
+        """Detectors and observation messages for one accepted position."""
+        # fmt: off
+        obs = Observation(
+            point.mmsi, msg_type, point.observed_ts, point.lat, point.lon, point.speed_kn,
+            point.course_deg, point.heading_deg, status, point.member, point.source,
+            point.receivers, received_ts, _key_text(key), simulated,
+        )
+        # fmt: on
+        for detector in self.detectors:
+            batch.events.extend(detector.on_observation(obs))
+        if self.publish_observations:
+            batch.messages.append(
+                (subjects.observation(obs.member, obs.source), observation_payload(obs))
+            )
+
+    # -- decoded records -----------------------------------------------------------------------
+
+    def record(
+        self, batch: BatchState, rec: ReportRecord, simulated: bool, receipt: Counts | None
+    ) -> None:
+        """Validate, dedupe and fuse one decoded record (a CSV/JSON row)."""
+        counts = batch.counter(rec.member, rec.source)
+        counts.lines += 1
+        counts.seen_at(batch.now_ts)
+        if receipt is not None:
+            receipt.lines += 1
+        report = static_from_record(rec)
+        reason = _record_reason(rec, has_identity=report is not None)
+        if reason is not None:
+            counts.reject(reason.value)
+            if receipt is not None:
+                receipt.reject(reason.value)
+            batch.keep(Rejection(reason, rec.source, _record_text(rec)))
+            return
+        counts.accepted += 1
+        if report is not None and self.tracker.add_static(report):
+            batch.statics.append(report)
+        if rec.lat is None or rec.lon is None:
+            return  # identity only
+        key = (rec.mmsi, rec.observed_ts, rec.lat, rec.lon)
+        first = self.dedupe.seen(key, rec.observed_ts)
+        if first is not None:
+            _add_outcome(counts, receipt, 0, 1)
+            if first[1] is not None:
+                receiver = rec.receiver or rec.source
+                self._duplicate(batch, first[1], receiver, rec.member, rec.source)
+            return
+        # fmt: off
+        point = self.tracker.observe(
+            rec.mmsi, rec.observed_ts, rec.lat, rec.lon, rec.speed_kn, rec.course_deg,
+            rec.heading_deg, rec.status, rec.member, rec.source, (rec.receiver or rec.source,),
+            simulated,
+        )
+        # fmt: on
+        self.dedupe.add(key, rec.observed_ts, (batch.number, len(batch.track), rec.mmsi))
+        batch.track.append(point)
+        _add_outcome(counts, receipt, 1, 0)
+        if self.detectors or self.publish_observations:
+            self._after_accept(batch, point, rec.msg_type, rec.status, key, batch.now_ts, simulated)
+
+
+def _add_outcome(counts: Counts, receipt: Counts | None, observations: int, dups: int) -> None:
+    counts.observations += observations
+    counts.duplicates += dups
+    if receipt is not None:
+        receipt.observations += observations
+        receipt.duplicates += dups
+
+
+def _record_reason(rec: ReportRecord, *, has_identity: bool) -> RejectReason | None:
+    if not 0 < rec.mmsi <= MAX_MMSI:
+        return RejectReason.BAD_MMSI
+    if rec.lat is None and rec.lon is None and has_identity:
+        return None
+    if not valid_position(rec.lat, rec.lon):
+        return RejectReason.NO_POSITION
+    return None
+
+
+def _position(fields: dict[str, Any]) -> tuple[float, float] | None:
+    lat, lon = fields.get("lat"), fields.get("lon")
+    if not valid_position(lat, lon):
+        return None
+    return float(lat), float(lon)  # type: ignore[arg-type]
+
+
+def valid_position(lat: object, lon: object) -> bool:
+    """Both coordinates are numbers and in range (WGS84 degrees)."""
+    return (
+        isinstance(lat, int | float)
+        and isinstance(lon, int | float)
+        and -90.0 <= lat <= 90.0
+        and -180.0 <= lon <= 180.0
+    )
+
+
+def _key_text(key: Hashable) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, tuple):
+        return "/".join(str(part) for part in key)
+    return str(key)
+
+
+def _record_text(rec: ReportRecord) -> str:
+    return f"mmsi={rec.mmsi} ts={rec.observed_ts} lat={rec.lat} lon={rec.lon}"
+
+
+def observation_payload(obs: Observation) -> dict[str, Any]:
+    """The bus payload of ``lookout.obs.<member>.<source>``: every field, JSON-able."""
+    # fmt: off
+    return {
+        "mmsi": obs.mmsi, "msg_type": obs.msg_type, "observed_ts": obs.observed_ts,
+        "lat": obs.lat, "lon": obs.lon, "speed_kn": obs.speed_kn, "course_deg": obs.course_deg,
+        "heading_deg": obs.heading_deg, "status": obs.status, "member": obs.member,
+        "source": obs.source, "receivers": list(obs.receivers), "received_ts": obs.received_ts,
+        "key": obs.key, "simulated": obs.simulated,
+    }
+    # fmt: on
