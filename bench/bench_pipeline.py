@@ -99,14 +99,18 @@ def pyais_decode_only(lines: list[str]) -> int:
 def fast_path_decode(lines: list[str], batch: int = 2000) -> int:
     from lookout.ais.fastpath import decode_position
     from lookout.ais.framing import Framer
+    from lookout.ais.types import DecodeError
 
     framer = Framer(member="bench", source="bench")
     decoded = 0
     for i in range(0, len(lines), batch):
         messages, _ = framer.feed_many(lines[i : i + batch])
         for m in messages:
-            if decode_position(m.payload, m.fill_bits) is not None:
-                decoded += 1
+            try:
+                if decode_position(m.payload, m.fill_bits) is not None:
+                    decoded += 1
+            except DecodeError:
+                continue
     return decoded
 
 

@@ -1,0 +1,346 @@
+"""The running service: one ingest thread driving the pure pipeline, the store and the bus.
+
+Threads:
+- sources (one thread each) and API handlers call :meth:`Runtime.submit`, which queues the
+  items and returns a future;
+- the ingest thread closes a micro-batch at ``batch_max_lines`` lines or ``batch_max_wait_ms``
+  after its first line and runs it through the pure pipeline;
+- the writer thread commits each processed batch to the store in one transaction, and only
+  then resolves the futures of the submissions in it (so an HTTP push is acknowledged after
+  its data is durable) and publishes the batch's messages on the bus. SQLite releases the GIL
+  while it works, so one batch's commit overlaps the next batch's decoding on a second core.
+  At most four processed batches wait for the writer; beyond that the ingest thread waits.
+
+If a commit fails, its submissions fail (the API answers 500) and nothing in them is
+acknowledged. The pipeline's in-memory state has already seen them, so the runtime then
+refuses all further input (:class:`Stopping`, HTTP 503) rather than acknowledge a re-send that
+dedupe would count as a duplicate of lines that were never stored: a failing store is an
+outage, and a restart rebuilds the pipeline state from what the store holds.
+
+Back-pressure: the queue holds at most ``max_queued_lines`` lines; beyond that ``submit``
+raises :class:`Overloaded` (the API answers 503) instead of buffering without bound.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from lookout.bus.inprocess import InProcessBus
+from lookout.model import Frame, IngestReceipt, ReportRecord
+from lookout.pipeline.batcher import MicroBatcher
+from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
+from lookout.pipeline.ports import Bus, Store
+from lookout.service.settings import Settings, SourceConfig
+
+__all__ = ["Overloaded", "Runtime", "Stopping"]
+
+log = logging.getLogger(__name__)
+
+
+class Overloaded(RuntimeError):
+    """The ingest queue is full: the sender should retry later (HTTP 503)."""
+
+
+class Stopping(RuntimeError):
+    """The runtime is stopping or stopped and takes no more input (HTTP 503)."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    items: Sequence[Frame | ReportRecord]
+    key: str | None
+    future: Future[IngestReceipt]
+
+
+@dataclass(slots=True)
+class _Write:
+    result: BatchResult
+    todo: list[_Pending]
+    pending: list[_Pending]
+    started: float
+
+
+def _copy_outcome(source: Future[IngestReceipt], target: Future[IngestReceipt]) -> None:
+    exc = source.exception()
+    if exc is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(source.result())
+
+
+class Runtime:
+    """Wires settings, store, bus, pipeline and sources together; see the module docstring."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        bus: Bus | None = None,
+        clock: Callable[[], float] = time.time,
+        max_queued_lines: int = 200_000,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self.bus: Bus = bus if bus is not None else InProcessBus()
+        self._clock = clock
+        self._max_queued_lines = max_queued_lines
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queued_lines = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._source_threads: list[threading.Thread] = []
+        self._sources: dict[str, SourceConfig] = {}
+        self._keys: dict[str, SourceConfig] = {}
+        for cfg in settings.sources:
+            self.add_source(cfg)
+        self._pipeline: Pipeline | None = None
+        self._writes: queue.Queue[_Write | None] = queue.Queue(maxsize=4)
+        self._writer: threading.Thread | None = None
+        self._inflight: dict[str, Future[IngestReceipt]] = {}
+        self._failed: BaseException | None = None
+        self._stats = {"batches": 0, "lines": 0, "submissions": 0, "last_batch_ms": 0.0}
+        self._started_at = clock()
+
+    # -- configuration -------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("runtime not started")
+        return self._store
+
+    def _pipeline_config(self) -> PipelineConfig:
+        simulated = frozenset(
+            (cfg.member, cfg.name) for cfg in self._sources.values() if cfg.simulated
+        )
+        return PipelineConfig(simulated_sources=simulated)
+
+    def add_source(self, cfg: SourceConfig) -> None:
+        """Register a source (its ingest key authenticates pushes as that source)."""
+        self._sources[f"{cfg.member}/{cfg.name}"] = cfg
+        if cfg.key:
+            self._keys[cfg.key] = cfg
+        if getattr(self, "_pipeline", None) is not None:
+            assert self._pipeline is not None
+            self._pipeline.configure(self._pipeline_config())
+
+    def sources(self) -> list[SourceConfig]:
+        return list(self._sources.values())
+
+    def source_for_key(self, key: str) -> SourceConfig | None:
+        return self._keys.get(key)
+
+    def actor_for_token(self, token: str) -> str | None:
+        return self.settings.api_tokens.get(token)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._store is None:
+            from lookout.storage.sqlite import SqliteStore
+
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            retention_s = (
+                self.settings.retention_days * 86_400 if self.settings.retention_days else None
+            )
+            self._store = SqliteStore(
+                self.settings.db_path,
+                synchronous=self.settings.sqlite_synchronous,
+                retention_s=retention_s,
+            )
+        self._pipeline = Pipeline(self._pipeline_config(), recall=self._store.vessel)
+        self._writer = threading.Thread(target=self._write_loop, name="lookout-writer", daemon=True)
+        self._writer.start()
+        self._thread = threading.Thread(target=self._run, name="lookout-ingest", daemon=True)
+        self._thread.start()
+        for cfg in self._sources.values():
+            if cfg.kind != "push":
+                self._start_source(cfg)
+
+    def _start_source(self, cfg: SourceConfig) -> None:
+        from lookout.service.sources import build_source
+
+        source = build_source(cfg)
+        thread = threading.Thread(
+            target=self._run_source, args=(source,), name=f"source-{cfg.name}", daemon=True
+        )
+        thread.start()
+        self._source_threads.append(thread)
+
+    def _run_source(self, source: Any) -> None:
+        try:
+            source.run(self, self._stopping)
+        except Exception:
+            log.exception("source %s/%s failed", source.member, source.name)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop taking input, commit everything already submitted, close the store."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        for thread in self._source_threads:
+            thread.join(timeout=2.0)
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+        if self._writer is not None:
+            self._writer.join(timeout=timeout_s)
+        self.bus.close()
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- ingest ----------------------------------------------------------------------------
+
+    def submit(
+        self, items: Sequence[Frame | ReportRecord], *, key: str | None = None
+    ) -> Future[IngestReceipt]:
+        """Queue items for ingest; the future resolves once they are durably committed."""
+        if self._failed is not None:
+            raise Stopping(f"store failed ({self._failed}); restart Lookout")
+        if self._stopping.is_set():
+            raise Stopping("Lookout is stopping")
+        with self._lock:
+            if self._queued_lines + len(items) > self._max_queued_lines and self._queued_lines:
+                raise Overloaded(
+                    f"ingest queue full ({self._queued_lines} lines waiting); retry later"
+                )
+            self._queued_lines += len(items)
+        fut: Future[IngestReceipt] = Future()
+        self._queue.put(_Pending(items, key, fut))
+        return fut
+
+    def _run(self) -> None:
+        batcher: MicroBatcher[_Pending] = MicroBatcher(
+            max_lines=self.settings.batch_max_lines,
+            max_wait_s=self.settings.batch_max_wait_ms / 1000.0,
+        )
+        while True:
+            try:
+                item = self._queue.get(timeout=batcher.time_left(self._clock()))
+            except queue.Empty:
+                self._process(batcher.take())
+                continue
+            if item is None:
+                break
+            closed = batcher.add(item, len(item.items), self._clock())
+            if closed is not None:
+                self._process(closed)
+        self._process(batcher.take(), final=True)
+        self._writes.put(None)
+
+    def _process(self, pending: list[_Pending], *, final: bool = False) -> None:
+        """Run one micro-batch through the pipeline and hand it to the writer thread.
+
+        A keyed submission whose key was already committed is answered with the stored
+        receipt; one whose key is still in flight (in this or an earlier, uncommitted batch)
+        waits for that batch's receipt. Neither is processed twice.
+        """
+        if not pending and not final:
+            return
+        todo: list[_Pending] = []
+        for p in pending:
+            if p.key is not None and self._answer_known_key(p):
+                continue
+            todo.append(p)
+            if p.key is not None:
+                self._inflight[p.key] = p.future
+        pipeline = self._pipeline
+        assert pipeline is not None, "runtime not started"
+        try:
+            now_ts = self._clock()
+            result = pipeline.process([Submission(p.items, p.key) for p in todo], now_ts=now_ts)
+            if final:
+                result = result.merged(pipeline.flush(now_ts=now_ts))
+        except Exception as exc:
+            log.exception("pipeline failed on a batch of %d submissions", len(todo))
+            self._fail(todo, exc)
+            self._release(pending)
+            return
+        self._writes.put(_Write(result, todo, pending, time.perf_counter()))
+
+    def _answer_known_key(self, p: _Pending) -> bool:
+        assert p.key is not None
+        earlier = self._inflight.get(p.key)
+        if earlier is not None:
+            earlier.add_done_callback(functools.partial(_copy_outcome, target=p.future))
+            self._release([p])
+            return True
+        receipt = self.store.receipt(p.key)
+        if receipt is not None:
+            p.future.set_result(receipt)
+            self._release([p])
+            return True
+        return False
+
+    def _write_loop(self) -> None:
+        """Writer thread: commit each batch, then acknowledge and publish it."""
+        while True:
+            job = self._writes.get()
+            if job is None:
+                return
+            try:
+                self.store.write(job.result.store)
+            except Exception as exc:
+                log.exception("commit failed; %d submissions not acknowledged", len(job.todo))
+                self._failed = exc
+                self._fail(job.todo, exc)
+                self._release(job.pending)
+                continue
+            for p, receipt in zip(job.todo, job.result.receipts, strict=True):
+                if p.key is not None:
+                    self._inflight.pop(p.key, None)
+                p.future.set_result(receipt)
+            self._release(job.pending)
+            self._stats["batches"] += 1
+            self._stats["submissions"] += len(job.pending)
+            self._stats["lines"] += sum(len(p.items) for p in job.pending)
+            self._stats["last_batch_ms"] = round((time.perf_counter() - job.started) * 1000, 3)
+            self._publish(job.result.messages)
+
+    def _publish(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        many = getattr(self.bus, "publish_many", None)
+        try:
+            if many is not None:
+                many(messages)
+            else:
+                for subject, payload in messages:
+                    self.bus.publish(subject, payload)
+        except Exception:
+            log.exception("publishing %d messages failed", len(messages))
+
+    def _fail(self, todo: list[_Pending], exc: BaseException) -> None:
+        for p in todo:
+            if p.key is not None:
+                self._inflight.pop(p.key, None)
+            if not p.future.done():
+                p.future.set_exception(exc)
+
+    def _release(self, pending: list[_Pending]) -> None:
+        with self._lock:
+            self._queued_lines -= sum(len(p.items) for p in pending)
+
+    def counters(self) -> dict[str, Any]:
+        with self._lock:
+            queued = self._queued_lines
+        return {
+            "queued_lines": queued,
+            "uptime_s": round(self._clock() - self._started_at, 3),
+            **self._stats,
+        }
