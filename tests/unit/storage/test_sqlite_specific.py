@@ -302,3 +302,53 @@ def test_retention_works_off_a_backlog_a_chunk_per_write(
         assert [p.observed_ts - T0 for p in store.track(1)] == [200, 201, 202]
         store.write(StoreBatch(track=[point(T0 + 203), point(T0 + 50)]))  # backlog done
         assert [p.observed_ts - T0 for p in store.track(1)] == [50, 200, 201, 202, 203]
+
+
+# -- the write journal -------------------------------------------------------------------------
+
+UNCLOSED_WRITER = """
+import os, sys
+from lookout.model import IngestReceipt, TrackPoint, VesselState
+from lookout.pipeline.ports import StoreBatch
+from lookout.storage.sqlite import SqliteStore
+
+store = SqliteStore(sys.argv[1], materialize_rows=10**9, materialize_interval_s=10**9)
+for n in range(5):
+    point = TrackPoint(7, 0, 1_700_000_000.0 + n, 55.0, 11.0, None, None, None, "dk", "s", ("rx",))
+    state = VesselState(7, 0, point.observed_ts, 55.0, 11.0, None, None, None, None, None)
+    store.write(StoreBatch(track=[point], vessels=[state], receipts={f"k{n}": IngestReceipt(1, 1)}))
+os._exit(0)  # no close(): the derived tables were never written
+"""
+
+
+def test_batches_left_in_the_journal_by_a_crash_are_replayed_exactly_once(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    subprocess.run([sys.executable, "-c", UNCLOSED_WRITER, str(db)], check=True, timeout=60)
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM track").fetchone() == (0,)
+        assert raw.execute("SELECT count(*) FROM journal").fetchone() == (5,)
+    with SqliteStore(db) as store:
+        assert [p.observed_ts for p in store.track(7)] == [T0 + n for n in range(5)]
+        assert store.vessel(7) is not None and store.vessel(7).observed_ts == T0 + 4
+        assert store.receipt("k4") == IngestReceipt(1, 1)
+    with SqliteStore(db) as store:  # replayed once: opening again adds nothing
+        assert len(store.track(7)) == 5
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM journal").fetchone() == (0,)
+
+
+def test_reads_see_writes_that_are_still_only_in_the_journal(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "a.db", materialize_rows=10**9, materialize_interval_s=1e9) as s:
+        s.write(StoreBatch(track=[point(T0), point(T0 + 1)]))
+        assert [p.observed_ts for p in s.track(1)] == [T0, T0 + 1]
+
+
+def test_a_position_that_is_not_wgs84_degrees_is_refused_before_the_journal(
+    tmp_path: Path,
+) -> None:
+    bad = TrackPoint(1, 0, T0, 91.5, 11.0, None, None, None, "dk", "tcp-1", ("rx",))
+    with SqliteStore(tmp_path / "a.db") as store:
+        with pytest.raises(sqlite3.IntegrityError, match="MMSI 1"):
+            store.write(StoreBatch(track=[bad]))
+    with sqlite3.connect(tmp_path / "a.db") as raw:
+        assert raw.execute("SELECT count(*) FROM journal").fetchone() == (0,)
