@@ -15,7 +15,6 @@ from lookout.model import (
     BBox,
     Frame,
     IngestReceipt,
-    Observation,
     Rejection,
     ReportRecord,
     SourceStats,
