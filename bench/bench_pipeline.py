@@ -91,7 +91,7 @@ def pyais_decode_only(lines: list[str]) -> int:
         try:
             msg.decode()
             decoded += 1
-        except Exception:  # noqa: S112 - pyais raises several types on bad input; count only
+        except Exception:  # pyais raises several types on bad input; count only
             continue
     return decoded
 

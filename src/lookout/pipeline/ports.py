@@ -84,7 +84,10 @@ class Store(Protocol):
     def vessel(self, mmsi: int) -> VesselState | None: ...
 
     def track(
-        self, mmsi: int, start_ts: float | None = None, end_ts: float | None = None,
+        self,
+        mmsi: int,
+        start_ts: float | None = None,
+        end_ts: float | None = None,
         limit: int = 10_000,
     ) -> list[TrackPoint]:
         """Track points of one vessel in time order, ``start_ts <= t <= end_ts``."""

@@ -347,8 +347,10 @@ def test_a_position_that_is_not_wgs84_degrees_is_refused_before_the_journal(
     tmp_path: Path,
 ) -> None:
     bad = TrackPoint(1, 0, T0, 91.5, 11.0, None, None, None, "dk", "tcp-1", ("rx",))
-    with SqliteStore(tmp_path / "a.db") as store:
-        with pytest.raises(sqlite3.IntegrityError, match="MMSI 1"):
-            store.write(StoreBatch(track=[bad]))
+    with (
+        SqliteStore(tmp_path / "a.db") as store,
+        pytest.raises(sqlite3.IntegrityError, match="MMSI 1"),
+    ):
+        store.write(StoreBatch(track=[bad]))
     with sqlite3.connect(tmp_path / "a.db") as raw:
         assert raw.execute("SELECT count(*) FROM journal").fetchone() == (0,)
