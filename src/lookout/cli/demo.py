@@ -1,4 +1,4 @@
-"""``lookout demo``: a server with simulated traffic (wired in ``lookout.service.demo``)."""
+"""``lookout demo``: the embedded server with the demo network and its traffic."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from lookout.cli.common import DataDirOpt, HostOpt, PortOpt
+from lookout.cli.common import out_console as console
 
 __all__ = ["demo"]
 
@@ -21,17 +22,47 @@ def demo(
         typer.Option(
             "--replay",
             metavar="FILE",
-            help="Also replay this recorded NMEA file.",
+            help="Replay this recorded file (NMEA, CSV or JSON lines) instead of simulating.",
             exists=True,
             dir_okay=False,
         ),
     ] = None,
+    speed: Annotated[
+        float,
+        typer.Option("--speed", metavar="N", help="Replay pace: recorded time / N.", min=0.001),
+    ] = 1.0,
     vessels: Annotated[
-        int | None,
+        int,
         typer.Option("--vessels", metavar="N", help="Number of simulated vessels.", min=1),
-    ] = None,
+    ] = 300,
 ) -> None:
-    """Run a server with simulated vessels (and optionally a replayed recording)."""
-    from lookout.service.demo import run_demo
+    """Run Lookout embedded with the demo network: six coast guards' receivers feeding
+    simulated South China Sea traffic (or a replayed recording) over UDP and TCP."""
+    from lookout.api.server import serve_forever
+    from lookout.service.demo import DEFAULT_DATA_DIR, build_demo
+    from lookout.service.settings import Settings
 
-    run_demo(data_dir=data_dir, host=host, port=port, replay=replay, vessels=vessels)
+    settings = Settings.from_env().with_overrides(
+        data_dir=data_dir or DEFAULT_DATA_DIR, host=host, port=port
+    )
+    built = build_demo(settings=settings, vessels=vessels, replay=replay, replay_speed=speed)
+    built.start()
+    url = f"http://{settings.host}:{settings.port}"
+    what = (
+        f"replaying {replay} (real recorded data)"
+        if replay
+        else f"{vessels} SIMULATED vessels from 6 members' receivers"
+    )
+    console.print(f"[bold]Lookout demo[/bold]: {what}")
+    console.print(f"  URL:          {url}")
+    console.print(f"  API token:    {built.api_token}")
+    console.print(f"  push source:  {built.push_source}  key: {built.push_key}")
+    console.print(f"  credentials:  {built.credentials_file}")
+    console.print(
+        f"  try:          curl -H 'Authorization: Bearer {built.api_token}' {url}/api/v1/vessels"
+    )
+    try:
+        serve_forever(built.runtime, host=settings.host, port=settings.port)
+    finally:
+        if built.sender is not None:
+            built.sender.stop()

@@ -55,7 +55,7 @@ def _submit(runtime: Runtime, chunk: list[SourceItem]) -> Future[IngestReceipt]:
 
     while True:
         try:
-            return runtime.submit(chunk)  # type: ignore[arg-type]  # pipeline takes Rejections
+            return runtime.submit(chunk)
         except Overloaded:
             time.sleep(0.05)
 

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookout.bus.inprocess import InProcessBus
-from lookout.model import Frame, IngestReceipt, ReportRecord
+from lookout.model import IngestReceipt
 from lookout.pipeline.batcher import MicroBatcher
 from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
-from lookout.pipeline.ports import Bus, Store
+from lookout.pipeline.ports import Bus, SourceItem, Store
 from lookout.service.settings import Settings, SourceConfig
 
 __all__ = ["Overloaded", "Runtime", "Stopping"]
@@ -55,7 +55,7 @@ class Stopping(RuntimeError):
 
 @dataclass(slots=True)
 class _Pending:
-    items: Sequence[Frame | ReportRecord]
+    items: Sequence[SourceItem]
     key: str | None
     future: Future[IngestReceipt]
 
@@ -97,6 +97,9 @@ class Runtime:
         self._queued_lines = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._sources_stop = threading.Event()
+        self._bound: dict[str, tuple[str, int]] = {}
+        self._adapters: list[Any] = []
         self._thread: threading.Thread | None = None
         self._source_threads: list[threading.Thread] = []
         self._sources: dict[str, SourceConfig] = {}
@@ -146,6 +149,9 @@ class Runtime:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Open the store, start the ingest and writer threads and the sources (once)."""
+        if self._thread is not None:
+            return
         if self._store is None:
             from lookout.storage.sqlite import SqliteStore
 
@@ -163,14 +169,20 @@ class Runtime:
         self._writer.start()
         self._thread = threading.Thread(target=self._run, name="lookout-ingest", daemon=True)
         self._thread.start()
-        for cfg in self._sources.values():
+        for cfg in list(self._sources.values()):
             if cfg.kind != "push":
                 self._start_source(cfg)
 
     def _start_source(self, cfg: SourceConfig) -> None:
+        """Build the adapter, bind listeners now (so a busy port fails at start and an
+        ephemeral port is known), and run it in its own thread."""
         from lookout.service.sources import build_source
 
         source = build_source(cfg)
+        bind = getattr(source, "bind", None)
+        if bind is not None:
+            self._bound[f"{cfg.member}/{cfg.name}"] = bind()
+        self._adapters.append(source)
         thread = threading.Thread(
             target=self._run_source, args=(source,), name=f"source-{cfg.name}", daemon=True
         )
@@ -179,18 +191,29 @@ class Runtime:
 
     def _run_source(self, source: Any) -> None:
         try:
-            source.run(self, self._stopping)
+            source.run(self, self._sources_stop)
         except Exception:
             log.exception("source %s/%s failed", source.member, source.name)
+
+    def bound_address(self, member: str, name: str) -> tuple[str, int] | None:
+        """The address a listening source bound (its port, when configured as 0)."""
+        return self._bound.get(f"{member}/{name}")
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop taking input, commit everything already submitted, close the store."""
         if self._stopping.is_set():
             return
-        self._stopping.set()
+        # Sources first, while input is still taken, so their last chunks are submitted.
+        self._sources_stop.set()
         for thread in self._source_threads:
             thread.join(timeout=2.0)
-        self._queue.put(None)
+        for adapter in self._adapters:
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                close()
+        with self._lock:
+            self._stopping.set()
+            self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout=timeout_s)
         if self._writer is not None:
@@ -209,21 +232,25 @@ class Runtime:
     # -- ingest ----------------------------------------------------------------------------
 
     def submit(
-        self, items: Sequence[Frame | ReportRecord], *, key: str | None = None
+        self, items: Sequence[SourceItem], *, key: str | None = None
     ) -> Future[IngestReceipt]:
-        """Queue items for ingest; the future resolves once they are durably committed."""
-        if self._failed is not None:
-            raise Stopping(f"store failed ({self._failed}); restart Lookout")
-        if self._stopping.is_set():
-            raise Stopping("Lookout is stopping")
-        with self._lock:
+        """Queue items for ingest; the future resolves once they are durably committed.
+
+        Raises :class:`Overloaded` when the queue is full and :class:`Stopping` when the
+        runtime is stopping or its store failed; nothing is queued then.
+        """
+        fut: Future[IngestReceipt] = Future()
+        with self._lock:  # the stop marker is queued under this lock: nothing lands after it
+            if self._failed is not None:
+                raise Stopping(f"store failed ({self._failed}); restart Lookout")
+            if self._stopping.is_set() or self._thread is None:
+                raise Stopping("Lookout is stopping" if self._thread else "Lookout not started")
             if self._queued_lines + len(items) > self._max_queued_lines and self._queued_lines:
                 raise Overloaded(
                     f"ingest queue full ({self._queued_lines} lines waiting); retry later"
                 )
             self._queued_lines += len(items)
-        fut: Future[IngestReceipt] = Future()
-        self._queue.put(_Pending(items, key, fut))
+            self._queue.put(_Pending(items, key, fut))
         return fut
 
     def _run(self) -> None:

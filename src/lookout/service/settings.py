@@ -32,12 +32,15 @@ class SourceConfig:
     path: str | None = None
     receiver: str | None = None
     simulated: bool = False
+    speed: float | None = None
+    max_gap_s: float | None = None
 
     def __repr__(self) -> str:
         shown = "***" if self.key else None
         return (
             f"SourceConfig(name={self.name!r}, member={self.member!r}, kind={self.kind!r}, "
-            f"host={self.host!r}, port={self.port}, key={shown}, simulated={self.simulated})"
+            f"host={self.host!r}, port={self.port}, key={shown}, simulated={self.simulated}, "
+            f"path={self.path!r}, speed={self.speed})"
         )
 
 

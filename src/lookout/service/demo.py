@@ -1,0 +1,151 @@
+"""The demo: an embedded server, the demo network's sources, and traffic to feed them.
+
+``lookout demo`` builds a :class:`Demo` and serves its runtime. By default the traffic is
+simulated (:mod:`lookout.sources.simulator`): the demo members' receivers send tagged NMEA to
+the server's UDP and TCP listeners, through the same ingest path as real receivers, and every
+such source is marked simulated. With ``replay`` a recorded file (NMEA, CSV or JSON lines) is
+replayed instead at its recorded pace, as the real data it is.
+
+Credentials are made fresh for each run and kept in ``<data dir>/demo-credentials.json``
+(readable by the owner only), so scripts can find them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lookout.service.demo_network import (
+    DEMO_MEMBERS,
+    demo_receivers,
+    demo_source_configs,
+    demo_targets,
+)
+from lookout.service.runtime import Runtime
+from lookout.service.settings import Settings, SourceConfig
+from lookout.sources.simulator import Simulation, SimulationConfig, SimulatorSender
+
+__all__ = ["DEFAULT_DATA_DIR", "REPLAY_MEMBER", "Demo", "build_demo"]
+
+DEFAULT_DATA_DIR = Path("./var/demo")
+REPLAY_MEMBER = "REPLAY"
+"""The member that owns a replayed recording in the demo."""
+PUSH_SOURCE = "patrol-reports"
+"""A push source of the first member, so the HTTP ingest endpoint can be tried at once."""
+
+
+@dataclass(slots=True)
+class Demo:
+    """A demo ready to serve: its runtime, its traffic, and the credentials to show."""
+
+    runtime: Runtime
+    api_token: str = field(repr=False)
+    push_key: str = field(repr=False)
+    push_source: str
+    vessels: int = 300
+    seed: int = 1
+    replay: Path | None = None
+    sender: SimulatorSender | None = None
+    credentials_file: Path | None = None
+
+    def start(self) -> None:
+        """Start the runtime (binding the listeners), then the traffic toward them."""
+        self.runtime.start()
+        if self.sender is None and self.replay is None:
+            self.sender = _sender(self.runtime, self.vessels, self.seed)
+        if self.sender is not None:
+            self.sender.start()
+
+    def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
+        self.runtime.stop()
+
+
+def build_demo(
+    *,
+    settings: Settings | None = None,
+    data_dir: Path | None = None,
+    vessels: int = 300,
+    replay: Path | None = None,
+    replay_speed: float = 1.0,
+    seed: int = 1,
+) -> Demo:
+    """Configure (not start) a demo; see the module docstring."""
+    base = settings if settings is not None else Settings.from_env()
+    data_dir = data_dir or (base.data_dir if settings is not None else DEFAULT_DATA_DIR)
+    api_token = secrets.token_urlsafe(24)
+    push_key = secrets.token_urlsafe(24)
+    first_member = DEMO_MEMBERS[0].id
+    sources: list[SourceConfig] = [
+        SourceConfig(name=PUSH_SOURCE, member=first_member, kind="push", key=push_key)
+    ]
+    if replay is None:
+        sources += demo_source_configs(host="127.0.0.1")
+    else:
+        sources.append(
+            SourceConfig(
+                name=replay.name[:40],
+                member=REPLAY_MEMBER,
+                kind="file",
+                path=str(replay),
+                speed=replay_speed,
+                max_gap_s=10.0,
+            )
+        )
+    demo_settings = base.with_overrides(
+        data_dir=data_dir,
+        api_tokens={**base.api_tokens, api_token: "demo-watch-officer"},
+        sources=(*base.sources, *sources),
+    )
+    runtime = Runtime(demo_settings)
+    demo = Demo(
+        runtime,
+        api_token,
+        push_key,
+        f"{first_member}/{PUSH_SOURCE}",
+        vessels=vessels,
+        seed=seed,
+        replay=replay,
+    )
+    demo.credentials_file = _write_credentials(demo)
+    return demo
+
+
+def _sender(runtime: Runtime, vessels: int, seed: int) -> SimulatorSender:
+    """The simulator, aimed at the addresses the demo's listeners bound."""
+    bound = {}
+    for member in DEMO_MEMBERS:
+        for receiver in member.receivers:
+            address = runtime.bound_address(member.id, receiver.id)
+            if address is not None:
+                bound[receiver.id] = address
+    simulation = Simulation(
+        demo_receivers(),
+        SimulationConfig(vessels=vessels, seed=seed),
+        start_ts=time.time(),
+    )
+    return SimulatorSender(simulation, demo_targets(bound))
+
+
+def _write_credentials(demo: Demo) -> Path:
+    settings = demo.runtime.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "demo-credentials.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(
+            {
+                "url": f"http://{settings.host}:{settings.port}",
+                "api_token": demo.api_token,
+                "push_source": demo.push_source,
+                "push_key": demo.push_key,
+            },
+            out,
+            indent=2,
+        )
+    return path

@@ -1,0 +1,119 @@
+"""``lookout demo`` as a new user runs it: vessels through the API within 10 s of the URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyais
+import pytest
+
+LOOKOUT = [sys.executable, "-m", "lookout.cli.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Demo:
+    def __init__(self, data_dir: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        args = [*LOOKOUT, "demo", "--data-dir", str(data_dir), "--port", str(self.port), *extra]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        self.output: list[str] = []
+
+    def wait_for_url(self, timeout_s: float = 60.0) -> float:
+        """Read the demo's banner; when it printed the URL (monotonic)."""
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout_s
+        printed_at = None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            if printed_at is None and f"http://127.0.0.1:{self.port}" in line:
+                printed_at = time.monotonic()
+            if printed_at is not None and "credentials:" in line:
+                return printed_at
+        raise AssertionError("demo printed no URL and credentials:\n" + "".join(self.output))
+
+    def token(self) -> str:
+        creds = json.loads((self.data_dir / "demo-credentials.json").read_text())
+        printed = "".join(self.output)
+        assert creds["api_token"] in printed, "the printed credentials are the ones that work"
+        return str(creds["api_token"])
+
+    def vessels_when(self, predicate, deadline: float) -> list[dict]:
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        url = f"http://127.0.0.1:{self.port}/api/v1/vessels"
+        vessels: list[dict] = []
+        while time.monotonic() < deadline:
+            try:
+                vessels = httpx.get(url, headers=headers, timeout=2).json()["vessels"]
+            except httpx.HTTPError:
+                vessels = []
+            if predicate(vessels):
+                return vessels
+            time.sleep(0.25)
+        return vessels
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+
+@pytest.mark.slow
+def test_demo_shows_simulated_vessels_within_10_s_of_printing_the_url(tmp_path: Path) -> None:
+    demo = Demo(tmp_path / "demo")
+    try:
+        printed_at = demo.wait_for_url()
+        vessels = demo.vessels_when(lambda v: len(v) >= 5, printed_at + 10.0)
+        assert len(vessels) >= 5, f"only {len(vessels)} vessels 10 s after the URL"
+        assert all(v["simulated"] for v in vessels)
+        members = {m for v in vessels for m in v["members"]}
+        assert members <= {"PHL-PCG", "VNM-VCG", "MYS-MMEA", "IDN-BAKAMLA", "JPN-JCG", "USA-USCG"}
+        # In the South China Sea and its approaches.
+        assert all(-2 <= v["lat"] <= 25 and 100 <= v["lon"] <= 125 for v in vessels)
+    finally:
+        assert demo.stop() == 0
+
+
+@pytest.mark.slow
+def test_demo_replay_shows_the_real_norwegian_vessels(tmp_path: Path, nmea_dir: Path) -> None:
+    recording = nmea_dir / "kystverket" / "Ais1000Lines.nm4"
+    expected: set[int] = set()
+    for line in recording.read_text().splitlines():
+        try:
+            msg = pyais.decode(line.split("\\")[-1]).asdict()
+        except Exception:  # multi-part or bad lines: pyais cannot take them one by one
+            continue
+        if msg["msg_type"] in (1, 2, 3, 18, 19) and msg.get("lat") not in (None, 91.0):
+            expected.add(msg["mmsi"])
+    demo = Demo(tmp_path / "demo", "--replay", str(recording), "--speed", "10")
+    try:
+        printed_at = demo.wait_for_url()
+        vessels = demo.vessels_when(lambda v: {x["mmsi"] for x in v} >= expected, printed_at + 30.0)
+        seen = {v["mmsi"] for v in vessels}
+        assert expected <= seen, f"{len(expected - seen)} of {len(expected)} vessels missing"
+        assert not any(v["simulated"] for v in vessels)
+        assert all(56 <= v["lat"] <= 81 for v in vessels), "Norwegian waters and beyond"
+    finally:
+        assert demo.stop() == 0
