@@ -19,9 +19,11 @@ Line conventions are documented in :mod:`lookout.ais.nmea`, reassembly rules in
   fragment 1, and the message takes it as its first-fragment time.
 - **Receiver**: tag block ``s:``, USCG ``r``/``b`` field, ``$PGHP`` base-station MMSI, else
   the framer's ``receiver``.
-- **Event time.** A line's time (carried, else given) advances the clock of its station,
-  which expires partial messages after ``partial_ttl_s``; ``partial_ttl_lines`` bounds them by
-  line count when no times are known (see :mod:`lookout.ais.reassembly`).
+- **Event time.** A line's carried time advances the clock of its station, which expires
+  partial messages after ``partial_ttl_s``. Arrival times (``received_ts``) drive that clock
+  only while the source's lines carry no times of their own: a recording pushed today with
+  2010 ``$PGHP`` times must not expire its fragments by today's clock. ``partial_ttl_lines``
+  bounds partials by line count when no times are known (see :mod:`lookout.ais.reassembly`).
 
 Speed: :meth:`Framer.feed_many` computes the checksums of a whole batch at once (a running
 XOR over the joined lines, with numpy), frames plain single-sentence ``!..VDM`` and ``$PGHP``
@@ -154,6 +156,7 @@ class Framer:
             max_fragments=max_partials, ttl_s=partial_ttl_s, ttl_lines=partial_ttl_lines
         )
         self._pghp: tuple[float, str | None] | None = None
+        self._carries_times = False
         self._pghp_seconds: dict[tuple[str, ...], float] = {}
         self._tags: dict[str, _Tag] = {}
         self._talkers: dict[str, str] = {}
@@ -189,7 +192,7 @@ class Framer:
         stats = self.stats
         first_line = stats.lines
         stats.lines += len(lines)
-        if received_ts is not None:
+        if received_ts is not None and not self._carries_times:
             self._parts.observe(None, received_ts)
         prefix = _batch_prefix(lines)
         if self._use_fast_path:
@@ -254,7 +257,11 @@ class Framer:
                     ):
                         pghp, self._pghp = self._pghp, None
                         ts, rx = pghp if pghp is not None else (received_ts, None)
-                        if ts is not None and None in watched:
+                        if (
+                            ts is not None
+                            and None in watched
+                            and (pghp is not None or not self._carries_times)
+                        ):
                             observe(None, ts)
                         append(
                             make(f[5], tail[0], f[4], talker, ts, member, source,
@@ -278,6 +285,7 @@ class Framer:
                     ):
                         ts = second + ms_values[f[8]]
                         self._pghp = (ts, f[11] or None)
+                        self._carries_times = True
                         if None in watched:
                             observe(None, ts)
                         accepted += 1
@@ -387,6 +395,7 @@ class Framer:
             self._pghp = None
             if parsed.received_ts is not None:
                 self._pghp = (parsed.received_ts, parsed.receiver)
+                self._carries_times = True
                 self._parts.observe(None, parsed.received_ts)
             return 1
         self._talkers.update((s.address, s.talker) for s in parsed.sentences)
@@ -411,8 +420,11 @@ class Framer:
             carried_ts = pghp[0] if carried_ts is None else carried_ts
             rx = pghp[1] if rx is None else rx
         line_ts = received_ts if carried_ts is None else carried_ts
-        if line_ts is not None:
-            self._parts.observe(station, line_ts)
+        if carried_ts is not None:
+            self._carries_times = True
+            self._parts.observe(station, carried_ts)
+        elif received_ts is not None and not self._carries_times:
+            self._parts.observe(station, received_ts)
         sentences = parsed.sentences
         first = sentences[0]
         if first.total == len(sentences):
