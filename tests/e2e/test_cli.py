@@ -177,7 +177,6 @@ def test_ingest_csv_counts_every_row_and_stores_every_point(boston_store: Path) 
     assert tracks == BOSTON
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline emits vessel states for 2 of the 4 MMSIs")
 def test_ingest_csv_gives_every_vessel_a_state(boston_store: Path) -> None:
     with SqliteStore(boston_store) as store:
         assert {v.mmsi for v in store.vessels(limit=100_000)} == set(BOSTON)

@@ -296,7 +296,8 @@ class VesselTracker:
     def evict(self, now_ts: float | None = None) -> int:
         """Forget vessels not heard for ``vessel_ttl_s`` before ``now_ts`` (default: data time).
 
-        Returns how many were evicted.
+        Returns how many were evicted. A vessel changed since the last :meth:`take_states` is
+        still handed out by it: eviction frees memory, it never loses an update.
         """
         reference = now_ts if now_ts is not None else self.watermark_ts
         if reference is None:
@@ -305,7 +306,6 @@ class VesselTracker:
         stale = [m for m, v in self._vessels.items() if v.seen_ts < horizon]
         for mmsi in stale:
             del self._vessels[mmsi]
-            self._dirty.pop(mmsi, None)
         return len(stale)
 
     # -- snapshot ----------------------------------------------------------------------------

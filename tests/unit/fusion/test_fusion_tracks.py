@@ -190,6 +190,16 @@ def test_idle_vessels_are_evicted_by_data_time():
     assert 219000001 not in tracker and 219000002 in tracker
 
 
+def test_an_evicted_vessel_still_hands_out_its_last_update():
+    """Six days of CSV in one batch: a vessel idle for a day at the end is evicted, but its
+    state, changed in this batch, must still reach the store."""
+    tracker = VesselTracker(TrackConfig(vessel_ttl_s=3600.0))
+    feed(tracker, [(0.0, 55.0, 11.0)], mmsi=219000001)
+    feed(tracker, [(5000.0, 56.0, 11.0)], mmsi=219000002)
+    tracker.evict()
+    assert {s.mmsi for s in tracker.take_states()} == {219000001, 219000002}
+
+
 def test_a_recalled_state_continues_identity_counts_and_track():
     stored = VesselState(
         mmsi=MMSI,
