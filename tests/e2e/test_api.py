@@ -163,6 +163,13 @@ def test_a_read_token_cannot_push_and_a_wrong_scheme_is_401(base_url: str) -> No
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
+def test_a_source_key_pushes_but_reads_nothing(base_url: str) -> None:
+    key = {"Authorization": PUSH["Authorization"]}
+    for path in ("/api/v1/vessels", "/api/v1/sources", "/api/v1/status", "/api/v1/stream"):
+        r = httpx.get(f"{base_url}{path}", headers=key, timeout=5)
+        assert r.status_code == 403, path
+
+
 def test_bbox_is_validated_with_a_clear_message(base_url: str) -> None:
     for bbox, why in [
         ("1,2,3", "four numbers"),

@@ -15,6 +15,8 @@ import httpx
 import pyais
 import pytest
 
+from lookout.service.demo_network import DEMO_MEMBERS
+
 LOOKOUT = [sys.executable, "-m", "lookout.cli.main"]
 
 
@@ -92,6 +94,17 @@ def test_demo_shows_simulated_vessels_within_10_s_of_printing_the_url(tmp_path: 
         assert members <= {"PHL-PCG", "VNM-VCG", "MYS-MMEA", "IDN-BAKAMLA", "JPN-JCG", "USA-USCG"}
         # In the South China Sea and its approaches.
         assert all(-2 <= v["lat"] <= 25 and 100 <= v["lon"] <= 125 for v in vessels)
+        sources = httpx.get(
+            f"http://127.0.0.1:{demo.port}/api/v1/sources",
+            headers={"Authorization": f"Bearer {demo.token()}"},
+            timeout=5,
+        ).json()["sources"]
+        listeners = [s for s in sources if s["kind"] in ("udp", "tcp-server")]
+        receivers = sum(len(m.receivers) for m in DEMO_MEMBERS)
+        assert len(listeners) == receivers, "one listener per demo receiver"
+        for source in listeners:  # configured with port 0: the port it got is shown
+            host, port = source["listen"].rsplit(":", 1)
+            assert host == "127.0.0.1" and int(port) > 0
     finally:
         assert demo.stop() == 0
 

@@ -50,9 +50,13 @@ class Actor:
 
 
 def authorize(actor: Actor, action: Action, resource: str) -> bool:
-    """May ``actor`` do ``action`` on ``resource``? The single permission question."""
+    """May ``actor`` do ``action`` on ``resource``? The single permission question.
+
+    Deny by default: reads need an API token (a source's ingest key only writes, so a key
+    leaked from a receiver site reads nothing); ingest needs the key of that very source.
+    """
     if action == "read":
-        return True
+        return actor.kind == "token"
     if action == "ingest":
         return actor.kind == "source" and resource == actor.source_resource
     return False

@@ -33,7 +33,11 @@ def list_sources(actor: ActorDep, runtime: RuntimeDep) -> SourcesOut:
         kind = cfg.kind if cfg else None
         simulated = cfg.simulated if cfg else False
         stat = stats.get((member, name))
-        out.append(SourceOut.of(stat, member=member, name=name, kind=kind, simulated=simulated))
+        row = SourceOut.of(stat, member=member, name=name, kind=kind, simulated=simulated)
+        bound = runtime.bound_address(member, name)
+        row.listen = f"{bound[0]}:{bound[1]}" if bound else None
+        row.transport = runtime.transport_stats(member, name)
+        out.append(row)
     return SourcesOut(sources=out)
 
 

@@ -134,6 +134,12 @@ class SourceOut(_Out):
     observations: int = 0
     duplicates: int = 0
     last_received_at: datetime | None = None
+    listen: str | None = None
+    """``host:port`` a ``udp`` / ``tcp-server`` source is listening on (port 0 resolved)."""
+    transport: dict[str, Any] = Field(default_factory=dict)
+    """The network or file adapter's own counters, e.g. ``oversize_lines`` (longer than
+    1 KiB, dropped), ``lost_lines`` (received but refused by a stopping server),
+    ``refused_clients``, ``connect_failures``; empty for push sources."""
 
 
 class SourcesOut(BaseModel):

@@ -7,14 +7,22 @@ from typing import Annotated
 
 import typer
 
-from lookout.cli.common import DataDirOpt, HostOpt, PortOpt
+from lookout.cli.common import HostOpt, PortOpt
 from lookout.cli.common import out_console as console
 
 __all__ = ["demo"]
 
 
 def demo(
-    data_dir: DataDirOpt = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            metavar="DIR",
+            help="Directory of the demo's SQLite store and credentials (default: ./var/demo).",
+            file_okay=False,
+        ),
+    ] = None,
     host: HostOpt = None,
     port: PortOpt = None,
     replay: Annotated[

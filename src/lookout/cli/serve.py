@@ -64,7 +64,7 @@ def serve(
         fail(problem)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if not settings.api_tokens:
-        err_console.print("lookout: warning: no API tokens configured; every read gets 401")
+        err_console.print("lookout: warning: no API tokens configured; every read gets 401 or 403")
     from lookout.api.server import serve_forever
     from lookout.service.runtime import Runtime
 

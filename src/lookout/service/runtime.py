@@ -23,6 +23,7 @@ raises :class:`Overloaded` (the API answers 503) instead of buffering without bo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import queue
@@ -198,6 +199,16 @@ class Runtime:
     def bound_address(self, member: str, name: str) -> tuple[str, int] | None:
         """The address a listening source bound (its port, when configured as 0)."""
         return self._bound.get(f"{member}/{name}")
+
+    def transport_stats(self, member: str, name: str) -> dict[str, Any]:
+        """The adapter's own counters (lines too long, lost at shutdown, refused clients...)
+        for a running source; empty for push sources and sources not running here."""
+        for adapter in self._adapters:
+            if adapter.member == member and adapter.name == name:
+                stats = getattr(adapter, "stats", None)
+                if stats is not None and dataclasses.is_dataclass(stats):
+                    return dataclasses.asdict(stats)  # type: ignore[arg-type]
+        return {}
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Stop taking input, commit everything already submitted, close the store."""

@@ -28,12 +28,13 @@ def test_read_token_names_its_actor_and_ingest_key_names_its_source() -> None:
     assert resolve_actor(runtime, "nope") is None  # type: ignore[arg-type]
 
 
-def test_any_authenticated_actor_reads() -> None:
+def test_read_tokens_read_and_source_keys_do_not() -> None:
     analyst = Actor(name="analyst", kind="token")
     source = Actor(name="source:ph/radar-1", kind="source", member="ph", source=RADAR)
-    for actor in (analyst, source):
-        assert authorize(actor, "read", "vessels")
-        assert authorize(actor, "read", "vessel:219000001")
+    assert authorize(analyst, "read", "vessels")
+    assert authorize(analyst, "read", "vessel:219000001")
+    assert not authorize(source, "read", "vessels")
+    assert not authorize(source, "read", "vessel:219000001")
 
 
 def test_only_a_source_key_ingests_and_only_into_its_own_source() -> None:
