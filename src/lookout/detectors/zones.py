@@ -1,0 +1,128 @@
+"""``zone_entry`` and ``zone_exit``: a vessel crossing into or out of a zone.
+
+- ``zone_entry``: the vessel's first position inside a zone after a position outside it. A
+  vessel first seen inside a zone raises no ``zone_entry``.
+- ``zone_exit``: the first position outside a zone after a position inside it.
+
+Both are instantaneous (``start_ts == end_ts``, the time of the position that crossed). A
+position on a zone's boundary is inside it. Where zones overlap (a territorial sea inside a
+disputed area) each zone is crossed on its own: one position can fire several events, in the
+order the zones were given to the :class:`~lookout.geo.zones.ZoneIndex`.
+
+Per-vessel state is the set of zones the vessel was in at its last position, with that
+position (time, place, observation key, member), so every event carries both ends of the
+crossing. A position older than the vessel's last one is late: it is ignored, so late data
+never makes a vessel cross back and forth.
+
+The detectors take their :class:`~lookout.geo.zones.ZoneIndex` in the constructor
+(``ZoneEntryDetector(index)``, or :func:`zone_detectors` for both); ``create_detector(kind)``
+builds them with an empty index, which never fires. Restored state naming a zone the index no
+longer has is kept, but crossing that zone raises no event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, NamedTuple
+
+from lookout.detectors.base import Detector, register_detector
+from lookout.geo.zones import Zone, ZoneIndex
+from lookout.model import Observation
+
+__all__ = ["ZoneEntryDetector", "ZoneExitDetector", "ZoneVisit", "zone_detectors"]
+
+
+class ZoneVisit(NamedTuple):
+    """Per-vessel state: the zones the vessel was in at its last position, and that position.
+
+    (A named tuple rather than a dataclass: one is built per observation.)
+    """
+
+    ts: float
+    lat: float
+    lon: float
+    key: str
+    member: str
+    zones: tuple[str, ...]
+
+
+class _ZoneCrossingDetector(Detector[ZoneVisit]):
+    """Shared plumbing: look the position up, compare with the last zones, emit crossings."""
+
+    def __init__(self, zones: ZoneIndex | None = None) -> None:
+        super().__init__()
+        self.zones = zones if zones is not None else ZoneIndex()
+
+    def update(self, key: Hashable, state: ZoneVisit | None, obs: Observation) -> ZoneVisit | None:
+        if state is not None and obs.observed_ts < state.ts:
+            return state  # late: an older position than the last one
+        here = self.zones.ids_at(obs.lat, obs.lon)
+        if state is not None and here != state.zones:
+            for zone_id in self._crossed(state.zones, here):
+                zone = self.zones.get(zone_id)
+                if zone is not None:
+                    self.emit(obs.observed_ts, _values(zone, state, obs), status="confirmed")
+        return ZoneVisit(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member, here)
+
+    def _crossed(self, before: tuple[str, ...], now: tuple[str, ...]) -> list[str]:
+        """The ids of the zones this detector reports, given the zones before and now."""
+        raise NotImplementedError
+
+    def thresholds(self) -> dict[str, float]:
+        return {"zone_count": float(len(self.zones)), "boundary_tolerance_m": 0.0}
+
+    def dump_state(self, state: ZoneVisit) -> Any:
+        return [state.ts, state.lat, state.lon, state.key, state.member, list(state.zones)]
+
+    def load_state(self, data: Any) -> ZoneVisit:
+        ts, lat, lon, key, member, zones = data
+        return ZoneVisit(float(ts), float(lat), float(lon), str(key), str(member), tuple(zones))
+
+
+def _values(zone: Zone, before: ZoneVisit, obs: Observation) -> dict[str, Any]:
+    """The measured values of one crossing: the zone, both positions, speed and course."""
+    return {
+        "mmsi": obs.mmsi,
+        "zone": zone.id,
+        "zone_name": zone.name,
+        "regime": zone.regime.value,
+        "owners": list(zone.owners),
+        "approximate": zone.approximate,
+        "start_ts": obs.observed_ts,
+        "end_ts": obs.observed_ts,
+        "lat": obs.lat,
+        "lon": obs.lon,
+        "speed_kn": obs.speed_kn,
+        "course_deg": obs.course_deg,
+        "previous_ts": before.ts,
+        "previous_lat": before.lat,
+        "previous_lon": before.lon,
+        "interval_s": obs.observed_ts - before.ts,
+        "observations": [before.key, obs.key],
+        "members": sorted({before.member, obs.member}),
+    }
+
+
+@register_detector
+class ZoneEntryDetector(_ZoneCrossingDetector):
+    """``zone_entry``: the first position inside a zone after a position outside it."""
+
+    kind = "zone_entry"
+
+    def _crossed(self, before: tuple[str, ...], now: tuple[str, ...]) -> list[str]:
+        return [z for z in now if z not in before]
+
+
+@register_detector
+class ZoneExitDetector(_ZoneCrossingDetector):
+    """``zone_exit``: the first position outside a zone after a position inside it."""
+
+    kind = "zone_exit"
+
+    def _crossed(self, before: tuple[str, ...], now: tuple[str, ...]) -> list[str]:
+        return [z for z in before if z not in now]
+
+
+def zone_detectors(zones: ZoneIndex) -> list[Detector[ZoneVisit]]:
+    """Both zone detectors over one index (its last lookup is shared between them)."""
+    return [ZoneEntryDetector(zones), ZoneExitDetector(zones)]
