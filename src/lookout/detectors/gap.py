@@ -1,0 +1,199 @@
+"""``ais_gap``: a vessel silent for hours, Global Fishing Watch's gap rule.
+
+A gap is a silence of at least ``min_gap_s`` between two position reports of one MMSI;
+``start_ts`` is the last position before it, ``end_ts`` the first after. Only positions count:
+the detector sees observations (position reports), so static and voyage messages never break
+a silence.
+
+Lifecycle: while the vessel is silent, a timer fires at ``last_ts + min_gap_s`` (event time)
+and publishes the gap ``provisional`` with ``end_ts`` null; when the vessel reappears the gap
+is published ``confirmed`` with both ends and the same ``id``. A position arriving late that
+falls inside the vessel's last confirmed gap (another member's receiver heard it after all)
+publishes that gap ``retracted``, and each remaining part that is still a gap again.
+
+Details: whether the network was receiving other vessels near each end (an injected
+``receiving_near(lat, lon, ts)`` callback; ``None`` = unknown), ``coverage_hole`` (nobody
+was receiving near one of the ends: the silence says nothing about the vessel), and
+``suspected_disabling`` (GFW: a gap of at least ``disabling_min_gap_s`` whose two ends are
+both more than ``disabling_shore_distance_m`` from shore, not in a coverage hole; null
+without a :class:`~lookout.geo.shore.Shore`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lookout.detectors.base import Detector, register_detector
+from lookout.detectors.pairwise import setting
+from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
+from lookout.geo.distance import distance_m, implied_speed_kn
+from lookout.geo.shore import Shore
+from lookout.model import Observation
+
+__all__ = ["AisGapConfig", "AisGapDetector", "GapState", "ReceivingNear"]
+
+ReceivingNear = Callable[[float, float, float], bool | None]
+"""``receiving_near(lat, lon, ts)``: was the network receiving other vessels near (lat, lon)
+around ``ts``? ``None``: unknown."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AisGapConfig(VesselConfig):
+    """Thresholds of ``ais_gap``; defaults are Global Fishing Watch's."""
+
+    min_gap_s: float = setting(21_600.0, "Shortest silence that is a gap, seconds (GFW: 6 h).")
+    disabling_min_gap_s: float = setting(
+        43_200.0, "Shortest gap that can be a suspected disabling, seconds (GFW: 12 h)."
+    )
+    disabling_shore_distance_m: float = setting(
+        92_600.0, "Both ends farther than this from shore for a suspected disabling (50 nm)."
+    )
+
+
+@dataclass(slots=True)
+class GapState:
+    """Per vessel: its last position, whether the current silence was published, and its
+    last confirmed gap (start, end) for retraction by late data."""
+
+    last: Fix
+    published: bool = False
+    closed: tuple[Fix, Fix] | None = None
+
+
+@register_detector
+class AisGapDetector(Detector[GapState]):
+    """A vessel silent for ``min_gap_s`` or more; see the module docstring."""
+
+    kind = "ais_gap"
+
+    def __init__(
+        self,
+        config: AisGapConfig | None = None,
+        *,
+        shore: Shore | None = None,
+        receiving_near: ReceivingNear | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config or AisGapConfig()
+        self.shore = shore
+        self.receiving_near = receiving_near
+        self.late_positions = 0
+        """Positions older than their vessel's latest, not inside its last gap."""
+        self._seen_ts = float("-inf")
+        """The newest position seen: a silence is only known up to there."""
+
+    def thresholds(self) -> dict[str, float]:
+        return self.config.values()
+
+    def update(self, key: Hashable, state: GapState | None, obs: Observation) -> GapState:
+        fix = Fix.of(obs)
+        self._seen_ts = max(self._seen_ts, fix.ts)
+        if state is None:
+            self.notify_at(key, fix.ts + self.config.min_gap_s)
+            return GapState(fix)
+        if fix.ts < state.last.ts:
+            self._late(obs.mmsi, state, fix)
+            return state
+        if fix.ts - state.last.ts >= self.config.min_gap_s:
+            self._publish(obs.mmsi, state.last, fix, fix.ts, "confirmed")
+            state.closed = (state.last, fix)
+        if state.published or self.timer(key) is None:
+            self.notify_at(key, fix.ts + self.config.min_gap_s)
+        state.last, state.published = fix, False
+        return state
+
+    def on_notify(self, key: Hashable, state: GapState | None, ts: float) -> GapState | None:
+        if state is None:
+            return None
+        due = state.last.ts + self.config.min_gap_s
+        if ts < due:  # the vessel reported since the timer was set
+            self.notify_at(key, due)
+        elif ts > self._seen_ts:  # the input ends before the silence is long enough
+            self.notify_at(key, ts)
+        elif not state.published:
+            assert isinstance(key, int)
+            self._publish(key, state.last, None, ts, "provisional")
+            state.published = True
+        return state
+
+    def _late(self, mmsi: int, state: GapState, fix: Fix) -> None:
+        """A late position: retract the last gap if it falls inside, republish what is left."""
+        if state.closed is None or not state.closed[0].ts < fix.ts < state.closed[1].ts:
+            self.late_positions += 1
+            return
+        start, end = state.closed
+        self._publish(mmsi, start, end, fix.ts, "retracted")
+        state.closed = None
+        for before, after in ((start, fix), (fix, end)):
+            if after.ts - before.ts >= self.config.min_gap_s:
+                self._publish(mmsi, before, after, fix.ts, "confirmed")
+                state.closed = (before, after)
+
+    def _publish(self, mmsi: int, start: Fix, end: Fix | None, ts: float, status: str) -> None:
+        span = (start.ts, None if end is None else end.ts)
+        fixes = (start,) if end is None else (start, end)
+        details = self._details(start, end, ts)
+        values = vessel_event(
+            self.kind, mmsi, span, (start.lat, start.lon), fixes, details, self.thresholds()
+        )
+        self.emit(ts, values, status=status)
+
+    def _details(self, start: Fix, end: Fix | None, ts: float) -> dict[str, Any]:
+        """The measured values of a gap (``end`` None: still silent at ``ts``)."""
+        cfg = self.config
+        end_ts = ts if end is None else end.ts
+        details: dict[str, Any] = {"duration_s": end_ts - start.ts, "ongoing": end is None}
+        details["receiving_near_start"] = self._receiving(start)
+        details["distance_to_shore_start_m"] = self._shore_m(start)
+        ends = [details["receiving_near_start"]]
+        shores = [details["distance_to_shore_start_m"]]
+        if end is not None:
+            moved = distance_m(start.lat, start.lon, end.lat, end.lon)
+            details["end_lat"], details["end_lon"] = end.lat, end.lon
+            details["distance_m"] = moved
+            details["implied_speed_kn"] = implied_speed_kn(moved, end.ts - start.ts)
+            details["receiving_near_end"] = self._receiving(end)
+            details["distance_to_shore_end_m"] = self._shore_m(end)
+            ends.append(details["receiving_near_end"])
+            shores.append(details["distance_to_shore_end_m"])
+        hole = True if False in ends else (False if end is not None and None not in ends else None)
+        details["coverage_hole"] = hole
+        details["filled_by_other_member"] = None
+        if end is None or None in shores:
+            details["suspected_disabling"] = None
+        else:
+            far = all(s > cfg.disabling_shore_distance_m for s in shores)
+            long = end.ts - start.ts >= cfg.disabling_min_gap_s
+            details["suspected_disabling"] = far and long and hole is not True
+        return details
+
+    def _receiving(self, fix: Fix) -> bool | None:
+        return (
+            None if self.receiving_near is None else self.receiving_near(fix.lat, fix.lon, fix.ts)
+        )
+
+    def _shore_m(self, fix: Fix) -> float | None:
+        return None if self.shore is None else self.shore.distance_to_shore_m(fix.lat, fix.lon)
+
+    def snapshot(self) -> dict[str, Any]:
+        data = super().snapshot()
+        data["seen_ts"] = None if self._seen_ts == float("-inf") else self._seen_ts
+        data["late_positions"] = self.late_positions
+        return data
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        super().restore(data)
+        seen = data.get("seen_ts")
+        self._seen_ts = float("-inf") if seen is None else float(seen)
+        self.late_positions = int(data.get("late_positions", 0))
+
+    def dump_state(self, state: GapState) -> Any:
+        closed = None if state.closed is None else [f.dump() for f in state.closed]
+        return [state.last.dump(), state.published, closed]
+
+    def load_state(self, data: Any) -> GapState:
+        last, published, closed = data
+        pair = None if closed is None else (Fix.load(closed[0]), Fix.load(closed[1]))
+        return GapState(Fix.load(last), bool(published), pair)

@@ -1,0 +1,129 @@
+"""Shared pieces of the per-vessel detectors (``ais_gap``, ``loitering``, ``speed_anomaly``,
+``identity_conflict``, ``position_on_land``): the config base, a remembered position, and the
+fields every per-vessel event carries.
+
+Every per-vessel event has ``id`` (``<kind>-<mmsi>-<start, Unix seconds>``, as
+:func:`~lookout.detectors.pairwise.event_id`), ``mmsi``, ``mmsis`` (``[mmsi]``), ``start_ts``,
+``end_ts`` (null while an episode is open), ``lat``, ``lon``, ``observations`` (the keys of the
+observations it rests on), ``members`` (whose data) and ``details`` with the measured values
+and ``thresholds`` (every setting in force).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, NamedTuple
+
+from lookout.detectors.pairwise import event_id
+from lookout.geo.distance import distance_m
+from lookout.geo.shore import Shore
+from lookout.model import Observation
+
+__all__ = ["Fix", "ShoreCheck", "VesselConfig", "beyond_shore", "vessel_event"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VesselConfig:
+    """Base of the per-vessel configs: every float field is a finite, non-negative setting
+    (declared with :func:`~lookout.detectors.pairwise.setting`, which carries its help)."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{type(self).__name__}.{f.name} must be >= 0, got {value!r}")
+
+    def values(self) -> dict[str, float]:
+        """Every numeric setting by name: the thresholds in force."""
+        return {
+            f.name: float(getattr(self, f.name))
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), int | float)
+            and not isinstance(getattr(self, f.name), bool)
+        }
+
+
+class Fix(NamedTuple):
+    """One remembered position of a vessel: when, where, and the observation behind it."""
+
+    ts: float
+    lat: float
+    lon: float
+    key: str
+    member: str
+
+    @classmethod
+    def of(cls, obs: Observation) -> Fix:
+        return cls(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member)
+
+    def dump(self) -> list[Any]:
+        return list(self)
+
+    @classmethod
+    def load(cls, data: Sequence[Any]) -> Fix:
+        ts, lat, lon, key, member = data
+        return cls(float(ts), float(lat), float(lon), str(key), str(member))
+
+
+def vessel_event(
+    kind: str,
+    mmsi: int,
+    span: tuple[float, float | None],
+    position: tuple[float, float],
+    fixes: Iterable[Fix],
+    details: dict[str, Any],
+    thresholds: dict[str, float],
+) -> dict[str, Any]:
+    """The fields of a per-vessel event (see the module docstring); ``span`` is (start_ts,
+    end_ts or None); ``fixes`` are the positions it rests on; ``details`` gets
+    ``thresholds``."""
+    rests_on = list(fixes)
+    details["thresholds"] = thresholds
+    return {
+        "id": event_id(kind, (mmsi,), span[0]),
+        "mmsi": mmsi,
+        "mmsis": [mmsi],
+        "start_ts": span[0],
+        "end_ts": span[1],
+        "lat": position[0],
+        "lon": position[1],
+        "observations": [f.key for f in rests_on if f.key],
+        "members": sorted({f.member for f in rests_on}),
+        "details": details,
+    }
+
+
+class ShoreCheck(NamedTuple):
+    """Where a vessel's distance to shore was last computed, and what it was.
+
+    The distance to shore changes by at most the distance moved, so while a vessel stays
+    well on one side of a threshold the exact (costly) computation can be skipped.
+    """
+
+    lat: float
+    lon: float
+    distance_m: float
+
+    def bound(self, lat: float, lon: float) -> tuple[float, float]:
+        """Lowest and highest possible distance to shore at (lat, lon)."""
+        moved = distance_m(self.lat, self.lon, lat, lon)
+        return self.distance_m - moved, self.distance_m + moved
+
+
+def beyond_shore(
+    shore: Shore, last: ShoreCheck | None, lat: float, lon: float, threshold_m: float
+) -> tuple[bool, ShoreCheck | None]:
+    """Is (lat, lon) farther than ``threshold_m`` from shore (signed: negative thresholds are
+    inland)? Reuses ``last`` when the answer cannot have changed; returns the check to keep."""
+    if last is not None:
+        low, high = last.bound(lat, lon)
+        if low > threshold_m:
+            return True, last
+        if high <= threshold_m:
+            return False, last
+    check = ShoreCheck(lat, lon, shore.distance_to_shore_m(lat, lon))
+    return check.distance_m > threshold_m, check

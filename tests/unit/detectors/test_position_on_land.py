@@ -1,0 +1,56 @@
+"""``position_on_land``: a position more than 2 km inland."""
+
+from __future__ import annotations
+
+import shapely
+from pairwise_scenarios import documented_defaults
+from vessel_scenarios import observation, run_all, run_with_restart
+
+from lookout.detectors.land import PositionOnLandConfig, PositionOnLandDetector
+from lookout.geo.distance import destination
+from lookout.geo.shore import PolygonShore
+
+M = 574_574_574
+T0 = 1_700_000_000.0
+SHORE = PolygonShore([shapely.box(100.0, 0.0, 105.0, 20.0)])  # land west of 105 E
+
+
+def at_inland(metres: float, ts: float) -> object:
+    lat, lon = destination(10.0, 105.0, 270.0, metres)  # west of the coast: inland
+    return observation(M, ts, lat, lon)
+
+
+def test_the_shore_measures_signed_distances() -> None:
+    assert round(SHORE.distance_to_shore_m(*destination(10.0, 105.0, 270.0, 5_000.0))) == -5000
+    assert round(SHORE.distance_to_shore_m(*destination(10.0, 105.0, 90.0, 5_000.0))) == 5000
+
+
+def test_positions_more_than_two_km_inland_are_one_episode() -> None:
+    obs = [at_inland(2_100.0, T0), at_inland(3_000.0, T0 + 60), at_inland(-500.0, T0 + 120)]
+    events = run_all(PositionOnLandDetector(shore=SHORE), obs)
+    assert [e["status"] for e in events] == ["provisional", "confirmed"]
+    event = events[-1]
+    assert event["start_ts"] == T0 and event["end_ts"] == T0 + 60
+    assert round(event["details"]["inland_m"]) == 3000 and event["details"]["positions"] == 2
+    assert event["id"] == f"position_on_land-{M}-{int(T0)}"
+
+
+def test_one_point_nine_km_inland_is_not_on_land() -> None:
+    assert run_all(PositionOnLandDetector(shore=SHORE), [at_inland(1_900.0, T0)]) == []
+
+
+def test_without_shore_data_nothing_is_on_land() -> None:
+    assert run_all(PositionOnLandDetector(), [at_inland(50_000.0, T0)]) == []
+
+
+def test_snapshot_and_restore_give_the_same_events() -> None:
+    obs = [at_inland(d, T0 + 60 * i) for i, d in enumerate((0, 3e3, 4e3, 0, 5e3, 0))]
+    whole = run_all(PositionOnLandDetector(shore=SHORE), obs)
+    assert (
+        run_with_restart(lambda: PositionOnLandDetector(shore=SHORE), obs, 2) == whole
+        and len(whole) == 4
+    )
+
+
+def test_documented_defaults_match_the_config() -> None:
+    assert documented_defaults("position_on_land") == PositionOnLandConfig().values()
