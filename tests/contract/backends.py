@@ -16,6 +16,7 @@ from lookout.bus.inprocess import InProcessBus
 from lookout.pipeline.ports import Bus, Handler, Store
 from lookout.storage.memory import MemoryStore
 from lookout.storage.sqlite import SqliteStore
+from lookout.storage.sqlite_process import SqliteProcessStore
 
 
 class CountingSubscription(Protocol):
@@ -55,6 +56,7 @@ STORE_BACKENDS = [
     StoreBackend("memory", lambda folder: MemoryStore(), durable=False),
     StoreBackend("sqlite-memory", lambda folder: SqliteStore(":memory:"), durable=False),
     StoreBackend("sqlite-file", lambda folder: SqliteStore(folder / "lookout.db")),
+    StoreBackend("sqlite-process", lambda folder: SqliteProcessStore(folder / "lookout.db")),
 ]
 
 BUS_BACKENDS = [

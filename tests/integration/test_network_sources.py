@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from lookout.model import Frame
+from lookout.model import Frame, Lines
 from lookout.sources.network import TcpClientSource, TcpServerSource, UdpSource
 from lookout.sources.simulator import (
     SimReceiver,
@@ -36,13 +36,14 @@ class Sink:
         self.calls = 0
         self._lock = threading.Lock()
 
-    def submit(self, items: Sequence[Frame], *, key: str | None = None) -> None:
+    def submit(self, items: Sequence[Frame | Lines], *, key: str | None = None) -> None:
         with self._lock:
             self.calls += 1
             if self.refusals:
                 self.refusals -= 1
                 raise RuntimeError("ingest queue full")
-            self.frames.extend(items)
+            for item in items:  # a network source submits one Lines block per read
+                self.frames.extend(item.frames() if isinstance(item, Lines) else [item])
 
     def lines(self) -> list[str]:
         with self._lock:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pyais.bit_vector import bit_vector
 from pyais.messages import MSG_CLASS, MessageType1, MessageType18, MessageType19
 
+from lookout.ais.batchdecode import decode_positions
 from lookout.ais.decode import decode
 from lookout.ais.fastpath import decode_position
 from lookout.ais.types import DecodeError
@@ -114,6 +115,11 @@ def check(message: Any) -> None:
         expected["second"], expected["accuracy"], expected["raim"],
     )  # fmt: skip
     assert (report.status, report.turn) == (expected.get("status"), expected.get("turn"))
+    batch = decode_positions([payload, payload], [fill, fill])
+    if message.msg_type == 19:  # 312 bits: left to the scalar decoder
+        assert batch == [None, None]
+    else:
+        assert batch == [report, report]
 
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -162,3 +168,35 @@ def test_any_payload_decodes_or_raises_decode_error(payload: str, fill_bits: int
         decode_position(payload, fill_bits)
     except DecodeError:
         raise AssertionError("decode accepted what decode_position rejects") from None
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.text(ARMOUR, min_size=28, max_size=28),
+                st.tuples(st.sampled_from("123B"), st.text(ARMOUR, min_size=27, max_size=27)).map(
+                    "".join
+                ),
+                st.text(min_size=28, max_size=28),
+                st.text(ARMOUR, max_size=40),
+            ),
+            st.sampled_from([0, 0, 0, 2, 6]),
+        ),
+        max_size=30,
+    )
+)
+def test_the_batch_decoder_gives_the_scalar_reports(messages: list[tuple[str, int]]) -> None:
+    """Whatever it decodes, the batch decoder decodes exactly as ``decode_position``; every
+    standard-length type 1-3 or 18 report the scalar decoder accepts, it decodes too."""
+    payloads, fills = [p for p, _ in messages], [f for _, f in messages]
+    for payload, fill_bits, report in zip(
+        payloads, fills, decode_positions(payloads, fills), strict=True
+    ):
+        try:
+            expected = decode_position(payload, fill_bits)
+        except DecodeError:
+            expected = None
+        standard = len(payload) == 28 and fill_bits == 0 and payload[0] in "123B"
+        assert report == (expected if standard else None)

@@ -5,8 +5,8 @@ Mutations: flipped, inserted and deleted characters, truncation, duplicated and 
 right again after a mutation so that the mutated line reaches the deeper checks.
 Invariants: no exception escapes; ``pending`` never exceeds ``max_partials``; every line is
 counted once (``lines == accepted + sum(rejected) + pending``, and ``pending == 0`` after
-``flush``); every message has a non-empty six-bit payload and fill bits 0..5; the inlined
-fast path and the general path give the same answers.
+``flush``); every message has a non-empty six-bit payload and fill bits 0..5; the vector
+(numpy), scalar fast and general paths give the same answers.
 """
 
 from __future__ import annotations
@@ -131,6 +131,13 @@ class _GeneralOnly(Framer):
     _use_fast_path = False
 
 
+class _LineByLine(Framer):
+    """The scalar fast path, which small batches take (the default framer classifies a batch
+    of 1,000 lines with numpy first)."""
+
+    _vector_min_lines = 10**9
+
+
 def _check_messages(messages: list[object]) -> None:
     for m in messages:
         payload, fill_bits = m.payload, m.fill_bits  # type: ignore[attr-defined]
@@ -148,16 +155,19 @@ def test_framer_survives_mutated_lines(
     general = _GeneralOnly(
         member="fuzz", source="f", max_partials=max_partials, partial_ttl_lines=ttl_lines
     )
+    scalar = _LineByLine(
+        member="fuzz", source="f", max_partials=max_partials, partial_ttl_lines=ttl_lines
+    )
     for i in range(0, len(lines), BATCH):
         batch = lines[i : i + BATCH]
         ts = 1.7e9 + i / 10 if seed % 2 == 0 else None
         out = fast.feed_many(batch, ts)
-        assert out == general.feed_many(batch, ts)
+        assert out == general.feed_many(batch, ts) == scalar.feed_many(batch, ts)
         _check_messages(list(out[0]))
         s = fast.stats
         assert fast.pending <= max_partials and s.pending == fast.pending
         assert s.lines == s.accepted + sum(s.rejected.values()) + s.pending == i + len(batch)
-    assert fast.flush() == general.flush()
+    assert fast.flush() == general.flush() == scalar.flush()
     s = fast.stats
     assert s.pending == 0 and s.lines == s.accepted + sum(s.rejected.values())
     # the mix exercises every framing outcome (overflow needs the small buffer)

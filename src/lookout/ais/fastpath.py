@@ -5,6 +5,9 @@ one integer in C (``bytes.translate`` onto the base64 alphabet, ``binascii.a2b_b
 ``int.from_bytes``) and every field is a shift and a mask of that integer. Field offsets are
 those of ITU-R M.1371-5 Annex 8 (Message 1/2/3, 18 and 19 tables); "not available" values
 become ``None`` per :data:`lookout.ais.tables.NOT_AVAILABLE`.
+
+:mod:`lookout.ais.batchdecode` decodes the standard-length reports of a whole batch at once
+with numpy, to the same values; the pipeline uses it and this module for the rest.
 """
 
 from __future__ import annotations

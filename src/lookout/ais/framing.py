@@ -25,21 +25,32 @@ Line conventions are documented in :mod:`lookout.ais.nmea`, reassembly rules in
   2010 ``$PGHP`` times must not expire its fragments by today's clock. ``partial_ttl_lines``
   bounds partials by line count when no times are known (see :mod:`lookout.ais.reassembly`).
 
-Speed: :meth:`Framer.feed_many` computes the checksums of a whole batch at once (a running
-XOR over the joined lines, with numpy), frames plain single-sentence ``!..VDM`` and ``$PGHP``
-lines inline and ordinary tag-block, USCG and fragment lines on a short fast path (tag blocks
-cached); anything else goes through :func:`lookout.ais.nmea.parse_line`. The paths give the
-same results (tested on every shared file and on 200,000 mutated lines).
+Speed: :meth:`Framer.frame` (the pipeline's entry; :meth:`Framer.feed_many` gives the same
+messages as objects) takes one of three paths, which give the same results (tested on every
+shared file, on 200,000 mutated lines and on lines at the edges of each path's checks):
+
+- a batch of at least ``_vector_min_lines`` lines is classified with numpy
+  (:mod:`lookout.ais.linescan`): plain single-sentence ``!..VDM`` lines, plain two-sentence
+  messages and plain ``$PGHP`` lines become columns without an object per line
+  (:mod:`lookout.ais.framing_vector`); the other lines go one by one as below;
+- a smaller batch goes line by line (:meth:`Framer._fast`): plain lines inline, tag-block,
+  USCG and fragment lines on a short path (tag blocks cached), with the checksums of the whole
+  batch from one running XOR;
+- anything the fast tests do not fully accept goes through :func:`lookout.ais.nmea.parse_line`
+  (:meth:`Framer._general`), which decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 
+from lookout.ais.framing_vector import VectorFraming
+from lookout.ais.linescan import PADDING, scan_lines
 from lookout.ais.nmea import (
     BAD_PAYLOAD_CHAR,
     CHANNELS,
@@ -54,7 +65,7 @@ from lookout.ais.nmea import (
     parse_uscg_trailer,
 )
 from lookout.ais.reassembly import Dropped, Fragment, Reassembler
-from lookout.ais.types import AisMessage
+from lookout.ais.types import AisMessage, FramedMessages, make_message
 from lookout.model import Rejection, RejectReason
 
 __all__ = ["Framer", "FramerStats"]
@@ -88,55 +99,33 @@ class FramerStats:
         )
 
 
-def _message_factory() -> Callable[..., AisMessage]:
-    """A constructor for :class:`AisMessage` that skips the frozen ``__init__``.
-
-    A frozen dataclass assigns each field through ``object.__setattr__``, which costs about
-    as much as framing a line; setting the slots directly builds an equal object in half the
-    time. Falls back to the plain constructor if the fields are not the expected ones.
-    """
-    names = (
-        "payload", "fill_bits", "channel", "talker", "received_ts", "member", "source",
-        "receiver", "lines",
-    )  # fmt: skip
-    if getattr(AisMessage, "__slots__", ()) != names:
-        return AisMessage
-    s0, s1, s2, s3, s4, s5, s6, s7, s8 = (getattr(AisMessage, n).__set__ for n in names)
-    new = object.__new__
-
-    def make(
-        payload: str, fill_bits: int, channel: str, talker: str, received_ts: float | None,
-        member: str, source: str, receiver: str | None, lines: tuple[str, ...],
-    ) -> AisMessage:  # fmt: skip
-        m = new(AisMessage)
-        s0(m, payload)
-        s1(m, fill_bits)
-        s2(m, channel)
-        s3(m, talker)
-        s4(m, received_ts)
-        s5(m, member)
-        s6(m, source)
-        s7(m, receiver)
-        s8(m, lines)
-        return m
-
-    return make
+_make_message = make_message
 
 
-_make_message = _message_factory()
+_PADDING = b"\0" * PADDING
+"""Zero bytes after the batch text, so the scanner may look a few bytes past a line."""
 
 
-def _batch_prefix(lines: Sequence[str]) -> bytes:
-    """Running XOR of ``"\\n" + "\\n".join(lines)``: a line at offset ``o`` of that text has
-    ``xor(line[a:b]) == p[o - 1 + a] ^ p[o - 1 + b]``."""
-    text = ("\n" + "\n".join(lines)).encode("ascii", "replace")
-    return np.bitwise_xor.accumulate(np.frombuffer(text, dtype=np.uint8)).tobytes()
+def _batch_text(lines: Sequence[str]) -> tuple[bool, NDArray[np.uint8]]:
+    """Whether the lines are all ASCII, and ``"\\n" + "\\n".join(lines)`` as bytes, one per
+    character (others count as ``?``), followed by zero bytes."""
+    text = "\n" + "\n".join(lines)
+    return text.isascii(), np.frombuffer(text.encode("ascii", "replace") + _PADDING, np.uint8)
 
 
-class Framer:
+def _prefix(raw: NDArray[np.uint8]) -> bytes:
+    """Running XOR ``p`` of the batch text: a line at offset ``o`` has ``xor(line[a:b]) ==
+    p[o - 1 + a] ^ p[o - 1 + b]``."""
+    return np.bitwise_xor.accumulate(raw).tobytes()
+
+
+class Framer(VectorFraming):
     """Turns raw lines of one source into complete AisMessages or Rejections."""
 
     _use_fast_path: ClassVar[bool] = True
+    _vector_min_lines: ClassVar[int] = 24
+    """Batches of at least this many lines are classified with numpy first (:meth:`_vector`);
+    smaller ones go line by line (:meth:`_fast`), where numpy's per-call cost would dominate."""
 
     def __init__(
         self,
@@ -155,6 +144,8 @@ class Framer:
         self._parts = Reassembler(
             max_fragments=max_partials, ttl_s=partial_ttl_s, ttl_lines=partial_ttl_lines
         )
+        self._pairs_ok = partial_ttl_lines >= 1 and partial_ttl_s >= 0
+        """Whether a fragment survives until the next line (see :meth:`_pair`)."""
         self._pghp: tuple[float, str | None] | None = None
         self._carries_times = False
         self._pghp_seconds: dict[tuple[str, ...], float] = {}
@@ -182,39 +173,71 @@ class Framer:
     def feed_many(
         self, lines: Sequence[str], received_ts: float | None = None
     ) -> tuple[list[AisMessage], list[Rejection]]:
-        """Frame a batch of lines (the hot path); ``received_ts`` applies to all of them.
+        """Frame a batch of lines; ``received_ts`` applies to all of them.
 
-        Lines are best given without their line ending: ``"\\r\\n"`` is accepted but takes the
-        general path.
+        Lines are best given without their line ending: ``"\\r\\n"`` is accepted but takes
+        the general path. :meth:`frame` gives the same messages as columns, faster.
         """
-        messages: list[AisMessage] = []
+        framed, rejections = self.frame(lines, received_ts)
+        return framed.messages(), rejections
+
+    def frame(
+        self, lines: Sequence[str], received_ts: float | None = None
+    ) -> tuple[FramedMessages, list[Rejection]]:
+        """Frame a batch of lines (the hot path): the messages as columns, and the rejections.
+
+        The same messages as :meth:`feed_many`, without building an :class:`AisMessage` for
+        each plain single-sentence line.
+        """
+        framed = FramedMessages(lines, self.member, self.source)
         rejections: list[Rejection] = []
         stats = self.stats
         first_line = stats.lines
         stats.lines += len(lines)
         if received_ts is not None and not self._carries_times:
             self._parts.observe(None, received_ts)
-        prefix = _batch_prefix(lines)
-        if self._use_fast_path:
-            accepted = self._fast(lines, prefix, first_line, received_ts, messages, rejections)
+        accepted = 0
+        if not lines:
+            pass
+        elif not self._use_fast_path:
+            _, raw = _batch_text(lines)
+            accepted = self._all_general(lines, _prefix(raw), first_line, received_ts, framed,
+                                         rejections)  # fmt: skip
+        elif len(lines) >= self._vector_min_lines:
+            all_ascii, raw = _batch_text(lines)
+            scan = scan_lines(lines, raw, None if all_ascii else [x.isascii() for x in lines])
+            accepted = self._vector(lines, scan, raw, first_line, received_ts, framed,
+                                    rejections)  # fmt: skip
         else:
-            accepted, offset = 0, 1
-            for i, line in enumerate(lines):
-                accepted += self._general(
-                    line,
-                    prefix,
-                    offset - 1,
-                    first_line + i + 1,
-                    received_ts,
-                    messages,
-                    rejections,
-                )
-                offset += len(line) + 1
+            _, raw = _batch_text(lines)
+            messages: list[AisMessage] = []
+            accepted = self._fast(lines, _prefix(raw), first_line, received_ts, messages,
+                                  rejections)  # fmt: skip
+            framed.extend(messages)
         stats.accepted += accepted
-        stats.messages += len(messages)
+        stats.messages += len(framed)
         self._report(self._parts.expire(stats.lines), rejections)
         stats.pending = self._parts.pending
-        return messages, rejections
+        return framed, rejections
+
+    def _all_general(
+        self,
+        lines: Sequence[str],
+        prefix: bytes,
+        first_line: int,
+        received_ts: float | None,
+        framed: FramedMessages,
+        rejections: list[Rejection],
+    ) -> int:
+        """Every line through :meth:`_general` (the reference the other paths must equal)."""
+        messages: list[AisMessage] = []
+        accepted, offset = 0, 1
+        for i, line in enumerate(lines):
+            accepted += self._general(line, prefix, offset - 1, first_line + i + 1, received_ts,
+                                      messages, rejections)  # fmt: skip
+            offset += len(line) + 1
+        framed.extend(messages)
+        return accepted
 
     def _fast(
         self,
@@ -302,6 +325,25 @@ class Framer:
                                 messages, rejections)  # fmt: skip
             offset += n + 1
         return accepted
+
+    def _scalar_line(
+        self,
+        line: str,
+        prefix: bytes,
+        line_no: int,
+        received_ts: float | None,
+        messages: list[AisMessage],
+        rejections: list[Rejection],
+    ) -> int:
+        """One line the vector scan left: :meth:`_fast_vdm` if it can, else :meth:`_general`.
+
+        ``prefix`` is the running XOR of the line with one character before it.
+        """
+        if len(line) > 18 and line[0] in "!\\":
+            taken = self._fast_vdm(line, 1, prefix, line_no, received_ts, messages, rejections)
+            if taken >= 0:
+                return taken
+        return self._general(line, prefix, 0, line_no, received_ts, messages, rejections)
 
     def _pghp_second(self, key: tuple[str, ...]) -> float | None:
         """Epoch second of ``$PGHP`` date/time fields (cached); ``None`` if invalid."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import HTTPException, Request
 
-from lookout.model import BBox, Frame, IngestReceipt, ReportRecord
+from lookout.model import BBox, Frame, IngestReceipt, Lines, ReportRecord
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,7 +35,7 @@ class ApiRuntime(Protocol):
     def stop(self) -> None: ...
 
     def submit(
-        self, items: Sequence[Frame | ReportRecord], *, key: str | None = None
+        self, items: Sequence[Frame | Lines | ReportRecord], *, key: str | None = None
     ) -> Future[IngestReceipt]: ...
 
     def source_for_key(self, key: str) -> SourceConfig | None: ...

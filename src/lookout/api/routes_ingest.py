@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from lookout.api.auth import Actor, current_actor, require
 from lookout.api.deps import ApiRuntime, get_runtime
 from lookout.api.schemas import ReceiptOut
-from lookout.model import Frame
+from lookout.model import Lines
 from lookout.service.runtime import Overloaded, Stopping
 
 __all__ = ["router"]
@@ -110,24 +110,16 @@ async def ingest_nmea(
     key = _scoped_key(actor, idempotency_key)
     body = await _read_body(request, runtime.settings.max_body_bytes)
     received_ts = time.time()
-    frames = [
-        Frame(
-            line=line,
-            member=source.member,
-            source=source.name,
-            received_ts=received_ts,
-            receiver=source.receiver,
-        )
-        for line in body.decode("utf-8", errors="replace").splitlines()
-    ]
+    lines = body.decode("utf-8", errors="replace").splitlines()
+    block = Lines(lines, source.member, source.name, received_ts, source.receiver)
     try:
-        future = runtime.submit(frames, key=key)
+        future = runtime.submit([block], key=key)
     except (Overloaded, Stopping) as exc:
         raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "1"}) from exc
     try:
         receipt = await asyncio.wrap_future(future)
     except Exception as exc:
-        log.exception("ingest of %d lines from %s failed", len(frames), actor.name)
+        log.exception("ingest of %d lines from %s failed", len(lines), actor.name)
         raise HTTPException(
             status_code=500, detail="ingest failed; nothing acknowledged, retry"
         ) from exc

@@ -21,6 +21,9 @@ is much cheaper than one ``publish`` per message when there are many subscribers
 wake-up is a thread switch). Which subscriptions a subject reaches is remembered per subject
 until a subscription is added or closed.
 
+``has_subscribers(pattern)`` says whether any subscription could receive a message on a subject
+matching ``pattern``, so a publisher can skip building messages nobody would get.
+
 Payloads are passed by reference, not copied: a publisher must not change a payload after
 publishing it (NATS would have serialised it; here every handler sees the same object).
 Subjects are dotted tokens without wildcards; patterns use ``*`` (one token) and ``>`` (the
@@ -58,6 +61,16 @@ def _check_pattern(pattern: str) -> None:
     tokens = pattern.split(".")
     if any(t == "" or " " in t for t in tokens) or ">" in tokens[:-1]:
         raise ValueError(f"not a valid subscription pattern: {pattern!r}")
+
+
+def _overlap(a: list[str], b: list[str]) -> bool:
+    """Whether some subject matches both patterns (tokens; ``*`` one, ``>`` one or more)."""
+    for x, y in zip(a, b, strict=False):
+        if x == ">" or y == ">":
+            return True
+        if x != y and x != "*" and y != "*":
+            return False
+    return len(a) == len(b)
 
 
 class InProcessSubscription:
@@ -233,6 +246,13 @@ class InProcessBus:
             route = tuple(s for s in self._subscriptions if matches(s.pattern, subject))
             self._routes[subject] = route
             return route
+
+    def has_subscribers(self, pattern: str) -> bool:
+        """Whether some subscription could receive a message on a subject matching
+        ``pattern`` (so a publisher may skip building messages nobody would get). A
+        subscription added later gets only what is published after it. Not part of the
+        ``Bus`` port: a bus without it is assumed to have subscribers."""
+        return any(_overlap(s.pattern.split("."), pattern.split(".")) for s in self._subscriptions)
 
     @property
     def subscriptions(self) -> tuple[InProcessSubscription, ...]:

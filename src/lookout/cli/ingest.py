@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +27,8 @@ from lookout.cli.common import (
     require_files,
     summary_table,
 )
-from lookout.model import IngestReceipt
-from lookout.pipeline.ports import SourceItem
+from lookout.model import IngestReceipt, Lines
+from lookout.pipeline.ports import SourceItem, item_lines
 
 if TYPE_CHECKING:
     from lookout.service.runtime import Runtime
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["IngestTotals", "ingest", "ingest_files"]
 
 CHUNK_ITEMS = 5_000
-"""Items per submission to the runtime."""
+"""Items (NMEA: lines) per submission to the runtime."""
 IN_FLIGHT = 8
 """Submissions awaiting commit before reading pauses (bounds memory)."""
 
@@ -68,16 +68,27 @@ def _ingest_file(
     totals: IngestTotals,
     advance: Callable[[int], None],
 ) -> None:
-    from lookout.sources.files import iter_file_items
-
     pending: list[Future[IngestReceipt]] = []
-    for chunk in chunked(iter_file_items(path, member=member, source=source), CHUNK_ITEMS):
+    for chunk in _chunks(path, member, source):
         pending.append(_submit(runtime, chunk))
-        advance(len(chunk))
+        advance(item_lines(chunk))
         while len(pending) >= IN_FLIGHT:
             totals.add(pending.pop(0).result())
     for fut in pending:
         totals.add(fut.result())
+
+
+def _chunks(path: Path, member: str, source: str) -> Iterator[list[SourceItem]]:
+    """The file's items in submissions of ``CHUNK_ITEMS`` lines: an NMEA file's lines as one
+    :class:`~lookout.model.Lines` block each (no object per line), other files' items as read."""
+    from lookout.sources.files import iter_file_items, open_text, sniff_format
+
+    if sniff_format(path) != "nmea":
+        yield from chunked(iter_file_items(path, member=member, source=source), CHUNK_ITEMS)
+        return
+    with open_text(path) as stream:
+        for lines in chunked((line.rstrip("\r\n") for line in stream), CHUNK_ITEMS):
+            yield [Lines(lines, member, source)]
 
 
 def ingest_files(

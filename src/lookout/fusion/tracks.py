@@ -38,11 +38,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookout.ais.tables import flag_of
-from lookout.fusion.fastinit import new_track_point
 from lookout.fusion.identity import Identity, merge
-from lookout.fusion.vessels import Segment, Vessel, dump, load, seed, state_of
+from lookout.fusion.vessels import Segment, Vessel, dump, load, seed, state_of, state_row
 from lookout.geo.distance import METRES_PER_DEGREE, MPS_PER_KN, distance_m
 from lookout.model import StaticReport, TrackPoint, VesselState
+from lookout.model.rows import TrackRow, VesselRow, new_track_point, new_vessel_state
 
 __all__ = ["TrackConfig", "VesselTracker"]
 
@@ -74,7 +74,8 @@ class VesselTracker:
 
     Hot path: :meth:`observe` per position (returns the track point with its segment),
     :meth:`add_static` per identity report, then once per batch :meth:`take_states` (one
-    :class:`VesselState` per MMSI changed since the last call) and :meth:`evict`.
+    :class:`VesselState` per MMSI changed since the last call) and :meth:`evict`. The pipeline
+    uses :meth:`observe_row` and :meth:`take_state_rows`, which give the same as rows.
     """
 
     def __init__(
@@ -136,6 +137,29 @@ class VesselTracker:
         simulated: bool = False,
     ) -> TrackPoint:
         """Fuse one accepted position; returns its track point (with its segment)."""
+        # fmt: off
+        return new_track_point(*self.observe_row(
+            mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status, member, source,
+            receivers, simulated,
+        ))
+        # fmt: on
+
+    def observe_row(
+        self,
+        mmsi: int,
+        ts: float,
+        lat: float,
+        lon: float,
+        speed_kn: float | None,
+        course_deg: float | None,
+        heading_deg: int | None,
+        status: int | None,
+        member: str,
+        source: str,
+        receivers: tuple[str, ...],
+        simulated: bool = False,
+    ) -> TrackRow:
+        """:meth:`observe`, giving the track point as a row (the hot path)."""
         vessel = self._vessels.get(mmsi)
         if vessel is None:
             vessel = self._vessel(mmsi, ts)
@@ -171,19 +195,8 @@ class VesselTracker:
         if source not in vessel.sources:
             vessel.sources = tuple(sorted((*vessel.sources, source)))
         self._dirty[mmsi] = vessel
-        return new_track_point(
-            mmsi,
-            segment,
-            ts,
-            lat,
-            lon,
-            speed_kn,
-            course_deg,
-            heading_deg,
-            member,
-            source,
-            receivers,
-        )
+        return (mmsi, segment, ts, lat, lon, speed_kn, course_deg, heading_deg, member, source,
+                receivers)  # fmt: skip
 
     def _assign(self, vessel: Vessel, ts: float, lat: float, lon: float) -> int:
         """The id of the segment this point belongs to (updating or opening it).
@@ -284,9 +297,13 @@ class VesselTracker:
 
     def take_states(self) -> list[VesselState]:
         """One state per vessel changed since the last call (newest data), in first-change order."""
+        return [new_vessel_state(*row) for row in self.take_state_rows()]
+
+    def take_state_rows(self) -> list[VesselRow]:
+        """:meth:`take_states`, as rows (the hot path)."""
         dirty = self._dirty
         self._dirty = {}
-        return [state_of(v) for v in dirty.values()]
+        return [state_row(v) for v in dirty.values()]
 
     def segments(self, mmsi: int) -> list[int]:
         """Ids of the live segments of one vessel, oldest first."""

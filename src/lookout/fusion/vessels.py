@@ -1,7 +1,8 @@
 """The mutable per-vessel records of :class:`~lookout.fusion.tracks.VesselTracker`.
 
-Also what turns them into values and back: :func:`state_of` (a :class:`VesselState`),
-:func:`seed` (start from a stored state), :func:`dump` / :func:`load` (JSON-able snapshots).
+Also what turns them into values and back: :func:`state_row` (a
+:data:`~lookout.model.rows.VesselRow`), :func:`state_of` (a :class:`VesselState`), :func:`seed`
+(start from a stored state), :func:`dump` / :func:`load` (JSON-able snapshots).
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lookout.fusion.fastinit import new_vessel_state
 from lookout.fusion.identity import Identity
 from lookout.model import VesselState
+from lookout.model.rows import VesselRow, new_vessel_state
 
-__all__ = ["Latest", "Segment", "Vessel", "dump", "load", "seed", "state_of"]
+__all__ = ["Latest", "Segment", "Vessel", "dump", "load", "seed", "state_of", "state_row"]
 
 Latest = tuple[float, float, float, float | None, float | None, int | None, int | None, int, bool]
 """``(ts, lat, lon, speed_kn, course_deg, heading_deg, status, segment, simulated)``."""
@@ -83,18 +84,23 @@ def seed(vessel: Vessel, known: VesselState) -> None:
     vessel.seen_ts = max(vessel.seen_ts, known.observed_ts)
 
 
-def state_of(v: Vessel) -> VesselState:
-    """The value of a vessel that has a position."""
+def state_row(v: Vessel) -> VesselRow:
+    """The value of a vessel that has a position, as a row."""
     ident = v.identity
     assert v.latest is not None
     ts, lat, lon, speed_kn, course_deg, heading_deg, status, segment, simulated = v.latest
     # fmt: off
-    return new_vessel_state(
+    return (
         v.mmsi, segment, ts, lat, lon, speed_kn, course_deg, heading_deg, status, v.flag,
         ident.name, ident.callsign, ident.imo, ident.ship_type, ident.destination,
         ident.length_m, v.members, v.sources, v.positions, simulated,
     )
     # fmt: on
+
+
+def state_of(v: Vessel) -> VesselState:
+    """The value of a vessel that has a position."""
+    return new_vessel_state(*state_row(v))
 
 
 _IDENT = ("name", "callsign", "imo", "ship_type", "destination", "length_m", "updated_ts",

@@ -11,6 +11,7 @@ exports), where times are ISO 8601 UTC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,6 +20,7 @@ __all__ = [
     "BBox",
     "Frame",
     "IngestReceipt",
+    "Lines",
     "Observation",
     "RejectReason",
     "Rejection",
@@ -86,6 +88,28 @@ class Frame:
     source: str
     received_ts: float | None = None
     receiver: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Lines that arrived together: one :class:`Frame` per line with the same member, source,
+    receiver and arrival time, without an object per line.
+
+    The pipeline treats it exactly as those frames; ``lines`` is not copied, so the sender must
+    not change it afterwards.
+    """
+
+    lines: Sequence[str]
+    member: str
+    source: str
+    received_ts: float | None = None
+    receiver: str | None = None
+
+    def frames(self) -> list[Frame]:
+        """The same lines as one :class:`Frame` each."""
+        return [
+            Frame(x, self.member, self.source, self.received_ts, self.receiver) for x in self.lines
+        ]
 
 
 @dataclass(frozen=True, slots=True)

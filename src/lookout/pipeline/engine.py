@@ -5,14 +5,15 @@
 
 frame -> decode -> validate -> dedupe -> fuse -> detectors -> :class:`BatchResult`
 
-**Input.** A sequence of :class:`~lookout.model.Frame` (raw lines), :class:`ReportRecord`
+**Input.** A sequence of :class:`~lookout.model.Frame` (raw lines) or
+:class:`~lookout.model.Lines` (blocks of lines that arrived together), :class:`ReportRecord`
 (decoded CSV/JSON rows), :class:`~lookout.model.Rejection` (rows a source could not read; they
 are counted) and :class:`Submission` (one sender's push, answered with one receipt). Each
 ``(member, source, receiver)`` has its own :class:`~lookout.ais.framing.Framer`, kept across
-batches, so a multi-sentence message may span batches. Consecutive frames of one framer are
-framed together; frames whose ``received_ts`` differ by at most ``frame_time_tolerance_s``
-share the first one's time (a line's own time, from a tag block, ``$PGHP`` or USCG trailer,
-always wins).
+batches, so a multi-sentence message may span batches. Consecutive frames (and line blocks) of
+one framer are framed together; frames whose ``received_ts`` differ by at most
+``frame_time_tolerance_s`` share the first one's time (a line's own time, from a tag block,
+``$PGHP`` or USCG trailer, always wins).
 
 **Time.** A message's observed time is the time its line carried, else its frame's
 ``received_ts``, else ``now_ts``: *files without receive times are stamped with ingest time*.
@@ -39,9 +40,10 @@ payload seen again (ships repeat them every few minutes) is not even decoded aga
 stored state), fragment buffers per framer by ``max_partials``.
 
 **Output** per batch: one :class:`~lookout.model.TrackPoint` per accepted position, one
-:class:`~lookout.model.VesselState` per changed MMSI (the newest), the static reports that
-changed a vessel's identity, counters per source, receipts per submission; bus messages for
-vessel updates, detector events and ingest counters (observations too if
+:class:`~lookout.model.VesselState` per changed MMSI (the newest; both kept as rows, see
+:mod:`lookout.model.rows`), the static reports that changed a vessel's identity, counters per
+source, receipts per submission; bus messages for vessel updates (unless
+``publish_vessels`` is off), detector events and ingest counters (observations too if
 ``publish_observations``). Detector timers fire as the data-time watermark advances.
 """
 
@@ -56,7 +58,8 @@ from lookout.ais.framing import Framer
 from lookout.detectors.base import Detector
 from lookout.fusion.dedupe import Deduplicator
 from lookout.fusion.tracks import TrackConfig, VesselTracker
-from lookout.model import Frame, IngestReceipt, Rejection, ReportRecord, VesselState
+from lookout.model import Frame, IngestReceipt, Lines, Rejection, ReportRecord, VesselState
+from lookout.model.rows import TrackRows, VesselRows
 from lookout.pipeline import subjects
 from lookout.pipeline.fuse import Fuser
 from lookout.pipeline.ports import StoreBatch
@@ -66,12 +69,27 @@ from lookout.pipeline.results import (
     Counts,
     counts_payload,
     keyed_receipts,
-    vessel_payload,
+    vessel_row_payload,
 )
 
 __all__ = ["BatchResult", "Pipeline", "PipelineConfig", "Submission"]
 
-Item = Frame | ReportRecord | Rejection
+Item = Frame | Lines | ReportRecord | Rejection
+
+
+def _run_lines(items: Sequence[Item], i: int, j: int) -> Sequence[str]:
+    """The lines of the frames and line blocks ``items[i:j]``, in order."""
+    if j == i + 1 and type(items[i]) is Lines:
+        return items[i].lines  # type: ignore[union-attr]
+    if all(type(item) is Frame for item in items[i:j]):
+        return [f.line for f in items[i:j]]  # type: ignore[union-attr]
+    out: list[str] = []
+    for item in items[i:j]:
+        if type(item) is Lines:
+            out += item.lines
+        else:
+            out.append(item.line)  # type: ignore[union-attr]
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,10 +169,18 @@ class Pipeline:
 
     # -- entry points ----------------------------------------------------------------------
 
-    def process(self, items: Sequence[Item | Submission], *, now_ts: float) -> BatchResult:
+    def process(
+        self,
+        items: Sequence[Item | Submission],
+        *,
+        now_ts: float,
+        publish_vessels: bool | None = None,
+    ) -> BatchResult:
         """Run one micro-batch; see the module docstring.
 
         ``BatchResult.receipts`` has one receipt per :class:`Submission` in ``items``, in order.
+        ``publish_vessels`` overrides :attr:`PipelineConfig.publish_vessels` for this batch (the
+        service passes ``False`` while nobody listens to vessel updates: building them costs).
         """
         batch = self._open(now_ts)
         receipts: list[IngestReceipt] = []
@@ -173,7 +199,9 @@ class Pipeline:
                 loose.append(item)  # type: ignore[arg-type]
         if loose:
             self._ingest(batch, loose, None)
-        return self._close(batch, receipts, keys)
+        if publish_vessels is None:
+            publish_vessels = self.config.publish_vessels
+        return self._close(batch, receipts, keys, publish_vessels)
 
     def flush(self, *, now_ts: float) -> BatchResult:
         """End of input: pending fragments become ``orphan_fragment`` rejections, timers due
@@ -185,7 +213,7 @@ class Pipeline:
                 counts.reject(rejection.reason.value)
                 batch.keep(rejection)
         self._next_evict_ts = None
-        return self._close(batch, [], [])
+        return self._close(batch, [], [], self.config.publish_vessels)
 
     # -- batch plumbing --------------------------------------------------------------------
 
@@ -195,7 +223,11 @@ class Pipeline:
         return BatchState(self._batches, now_ts, self.config.max_rejections)
 
     def _close(
-        self, batch: BatchState, receipts: list[IngestReceipt], keys: list[str | None]
+        self,
+        batch: BatchState,
+        receipts: list[IngestReceipt],
+        keys: list[str | None],
+        publish_vessels: bool,
     ) -> BatchResult:
         tracker = self._fuser.tracker
         watermark = tracker.watermark_ts
@@ -205,18 +237,18 @@ class Pipeline:
             if self._next_evict_ts is None or watermark >= self._next_evict_ts:
                 tracker.evict()
                 self._next_evict_ts = watermark + self.config.evict_interval_s
-        vessels = tracker.take_states()
+        vessels = tracker.take_state_rows()
         counts = [c.ingest_counts(m, s) for (m, s), c in batch.counts.items()]
         messages = batch.messages
-        if self.config.publish_vessels:
-            messages.extend((subjects.vessel(v.mmsi), vessel_payload(v)) for v in vessels)
+        if publish_vessels:
+            messages.extend((subjects.vessel(v[0]), vessel_row_payload(v)) for v in vessels)
         messages.extend((subjects.event(e["kind"]), e) for e in batch.events)
         if counts:
             payload = counts_payload(batch.number, batch.now_ts, counts)
             messages.append((subjects.INGEST_STATS, payload))
         store = StoreBatch(
-            track=batch.track,
-            vessels=vessels,
+            track=TrackRows(batch.track),
+            vessels=VesselRows(vessels),
             statics=batch.statics,
             counts=counts,
             receipts=keyed_receipts(keys, receipts),
@@ -224,16 +256,17 @@ class Pipeline:
         return BatchResult(store, messages, receipts, batch.events, batch.rejections)
 
     def _ingest(self, batch: BatchState, items: Sequence[Item], receipt: Counts | None) -> None:
-        """Frame runs of consecutive frames of one framer; records and rejections one by one."""
+        """Frame runs of consecutive frames (and line blocks) of one framer; records and
+        rejections one by one."""
         member = ""
         i, n = 0, len(items)
         while i < n:
             first = items[i]
-            if type(first) is Frame:
-                member = first.member
+            kind = type(first)
+            if kind is Frame or kind is Lines:
+                member = first.member  # type: ignore[union-attr]
                 j = self._run_end(items, i)
-                lines = [f.line for f in items[i:j]]  # type: ignore[union-attr]
-                self._lines(batch, first, lines, receipt)
+                self._lines(batch, first, _run_lines(items, i, j), receipt)  # type: ignore[arg-type]
                 i = j
                 continue
             if type(first) is ReportRecord:
@@ -245,16 +278,17 @@ class Pipeline:
             i += 1
 
     def _run_end(self, items: Sequence[Item], i: int) -> int:
-        """End of the run of frames starting at ``i`` that one framer call can take."""
+        """End of the run of frames (or line blocks) starting at ``i`` that one framer call
+        can take."""
         first = items[i]
-        assert type(first) is Frame
+        assert type(first) is Frame or type(first) is Lines
         member, source, receiver, ts = first.member, first.source, first.receiver, first.received_ts
         tolerance = self.config.frame_time_tolerance_s
         j, n = i + 1, len(items)
         while j < n:
             frame = items[j]
             if (
-                type(frame) is not Frame
+                (type(frame) is not Frame and type(frame) is not Lines)
                 or frame.source != source
                 or frame.member != member
                 or frame.receiver != receiver
@@ -283,12 +317,12 @@ class Pipeline:
         return framer
 
     def _lines(
-        self, batch: BatchState, first: Frame, lines: list[str], receipt: Counts | None
+        self, batch: BatchState, first: Frame | Lines, lines: Sequence[str], receipt: Counts | None
     ) -> None:
         member, source, received_ts = first.member, first.source, first.received_ts
         framer = self._framer(member, source, first.receiver)
         accepted_before = framer.stats.accepted
-        messages, rejections = framer.feed_many(lines, received_ts)
+        framed, rejections = framer.frame(lines, received_ts)
         counts = batch.counter(member, source)
         counts.lines += len(lines)
         counts.accepted += framer.stats.accepted - accepted_before
@@ -302,9 +336,7 @@ class Pipeline:
                 receipt.reject(rejection.reason.value)
             batch.keep(rejection)
         simulated = (member, source) in self.config.simulated_sources
-        self._fuser.messages(
-            batch, messages, member, source, default_ts, simulated, counts, receipt
-        )
+        self._fuser.messages(batch, framed, default_ts, simulated, counts, receipt)
 
     def _source_reject(
         self, batch: BatchState, rejection: Rejection, member: str, receipt: Counts | None

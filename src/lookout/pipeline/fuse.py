@@ -9,16 +9,17 @@ identities, counts, rejections, detector events. The rules it applies are docume
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import replace
 from typing import Any
 
+from lookout.ais.batchdecode import PositionRow, position_rows
 from lookout.ais.decode import decode, decode_position
-from lookout.ais.types import AisMessage, DecodeError
+from lookout.ais.types import AisMessage, DecodeError, FramedMessages
 from lookout.detectors.base import Detector
 from lookout.fusion.dedupe import Deduplicator
 from lookout.fusion.identity import Identity, static_from_fields, static_from_record
 from lookout.fusion.tracks import VesselTracker
-from lookout.model import Observation, Rejection, RejectReason, ReportRecord, TrackPoint
+from lookout.model import Observation, Rejection, RejectReason, ReportRecord
+from lookout.model.rows import TRACK_POINT_FIELDS, TrackRow, new_track_point
 from lookout.pipeline import subjects
 from lookout.pipeline.results import BatchState, Counts
 
@@ -36,6 +37,8 @@ _MAX_STATIC_MEMO = 200_000
 """Static payloads remembered to skip decoding a repeat (a ship repeats its type 5 every
 6 minutes, nearly always unchanged); the memo is cleared when full."""
 
+_MAX_RECEIVERS = 10_000
+assert TRACK_POINT_FIELDS[-1] == "receivers"  # _duplicate extends a track row's last column
 Tag = tuple[int, int, int]
 """What the dedupe memory keeps of an accepted transmission: (batch, track index, mmsi)."""
 
@@ -56,19 +59,28 @@ class Fuser:
         self.detectors = list(detectors)
         self.publish_observations = publish_observations
         self._statics: dict[str, tuple[int, Identity, int]] = {}
+        self._receivers_of: dict[str, tuple[str]] = {}
+
+    def _receivers(self, receiver: str) -> tuple[str]:
+        """The receivers of a first copy: one shared tuple per receiver (less to build, and
+        marshalled once per batch rather than once per point)."""
+        found = self._receivers_of.get(receiver)
+        if found is None:
+            if len(self._receivers_of) >= _MAX_RECEIVERS:
+                self._receivers_of.clear()
+            found = self._receivers_of[receiver] = (receiver,)
+        return found
 
     def messages(
         self,
         batch: BatchState,
-        messages: list[AisMessage],
-        member: str,
-        source: str,
+        framed: FramedMessages,
         default_ts: float,
         simulated: bool,
         counts: Counts,
         receipt: Counts | None,
     ) -> None:
-        """Fuse the messages one framer produced (all of ``member``/``source``)."""
+        """Fuse the messages one framer produced (all of one member and source)."""
         dedupe = self.dedupe
         current, find, find_old, window = (
             dedupe.current,
@@ -76,53 +88,79 @@ class Fuser:
             dedupe.previous.get,
             dedupe.window_s,
         )
-        observe = self.tracker.observe
+        observe = self.tracker.observe_row
+        receivers_of = self._receivers_of.get
         track = batch.track
         number = batch.number
+        member, source = framed.member, framed.source
         after = self._after_accept if (self.detectors or self.publish_observations) else None
         observations = duplicates = 0
-        for m in messages:
-            payload = m.payload
-            fill = m.fill_bits
+        rows = position_rows(framed.payloads, framed.fill_bits)
+        for i, (payload, fill, ts, receiver, row) in enumerate(
+            zip(
+                framed.payloads, framed.fill_bits, framed.received_ts, framed.receivers, rows,
+                strict=True,
+            )
+        ):  # fmt: skip
             key: Hashable = payload if fill == 0 else (payload, fill)
-            ts = m.received_ts
             if ts is None:
                 ts = default_ts
             first = find(key) or find_old(key)  # Deduplicator.seen, inlined
             if first is not None and -window <= ts - first[0] <= window:
                 duplicates += 1
                 if first[1] is not None:
-                    self._duplicate(batch, first[1], m.receiver or source, member, source)
+                    self._duplicate(batch, first[1], receiver or source, member, source)
                 continue
-            head = payload[0]
-            if head in _FAST_HEADS:
-                try:
-                    p = decode_position(payload, fill)
-                except DecodeError as error:
-                    self._reject(batch, counts, receipt, error.reason, m, error.detail)
+            if row is None:
+                head = payload[0]
+                if head in _DECODED_HEADS:
+                    if not self._known_static(batch, payload, key, ts):
+                        m = framed.message(i)
+                        observations += self._decode(batch, m, key, ts, default_ts, simulated,
+                                                     counts, receipt)  # fmt: skip
                     continue
-                if p is None:
-                    self._reject(batch, counts, receipt, RejectReason.DECODE_ERROR, m, "")
+                if head not in _FAST_HEADS:
+                    current[key] = (ts, None)
                     continue
-                msg_type, mmsi, lat, lon, speed_kn, course_deg, heading_deg, status = p[:8]
-                if lat is None or lon is None:
-                    self._reject(batch, counts, receipt, RejectReason.NO_POSITION, m, "")
+                decoded = self._scalar_position(batch, framed, i, counts, receipt)
+                if decoded is None:
                     continue
-                # fmt: off
-                point = observe(mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status,
-                                member, source, (m.receiver or source,), simulated)
-                # fmt: on
-                current[key] = (ts, (number, len(track), mmsi))  # Deduplicator.add, inlined
-                track.append(point)
-                observations += 1
-                if after is not None:
-                    after(batch, point, msg_type, status, key, default_ts, simulated)
-            elif head in _DECODED_HEADS:
-                observations += self._decode(batch, m, key, ts, default_ts, simulated, counts,
-                                             receipt)  # fmt: skip
-            else:
-                current[key] = (ts, None)
+                row = decoded
+            msg_type, mmsi, lat, lon, speed_kn, course_deg, heading_deg, status = row
+            if lat is None or lon is None:
+                self._reject(batch, counts, receipt, RejectReason.NO_POSITION, framed, i, "")
+                continue
+            # fmt: off
+            receivers = receivers_of(receiver or source) or self._receivers(receiver or source)
+            point = observe(mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status,
+                            member, source, receivers, simulated)
+            # fmt: on
+            current[key] = (ts, (number, len(track), mmsi))  # Deduplicator.add, inlined
+            track.append(point)
+            observations += 1
+            if after is not None:
+                after(batch, point, msg_type, status, key, default_ts, simulated)
         _add_outcome(counts, receipt, observations, duplicates)
+
+    def _scalar_position(
+        self,
+        batch: BatchState,
+        framed: FramedMessages,
+        i: int,
+        counts: Counts,
+        receipt: Counts | None,
+    ) -> PositionRow | None:
+        """A position report the batch decoder left to :func:`decode_position` (not of the
+        standard length, or one it refuses); ``None`` once rejected."""
+        try:
+            p = decode_position(framed.payloads[i], framed.fill_bits[i])
+        except DecodeError as error:
+            self._reject(batch, counts, receipt, error.reason, framed, i, error.detail)
+            return None
+        if p is None:
+            self._reject(batch, counts, receipt, RejectReason.DECODE_ERROR, framed, i, "")
+            return None
+        return p[:8]
 
     def _decode(
         self,
@@ -136,21 +174,15 @@ class Fuser:
         receipt: Counts | None,
     ) -> int:
         """Types 5, 9, 19, 24, 27: identity and/or a position. Returns observations."""
-        known = self._statics.get(m.payload)
-        if known is not None:
-            mmsi, identity, version = known
-            if self.tracker.identity(mmsi) is identity and identity.version == version:
-                self.dedupe.add(key, ts, (batch.number, -1, mmsi))
-                return 0  # the very report already merged: nothing to learn, skip decoding
         try:
             fields = decode(m.payload, m.fill_bits)
         except DecodeError as error:
-            self._reject(batch, counts, receipt, error.reason, m, error.detail)
+            self._reject(batch, counts, receipt, error.reason, m, 0, error.detail)
             return 0
         msg_type, decoded_mmsi = fields.get("msg_type"), fields.get("mmsi")
         if not isinstance(decoded_mmsi, int) or not 0 < decoded_mmsi <= MAX_MMSI:
             detail = f"mmsi {decoded_mmsi}"
-            self._reject(batch, counts, receipt, RejectReason.BAD_MMSI, m, detail)
+            self._reject(batch, counts, receipt, RejectReason.BAD_MMSI, m, 0, detail)
             return 0
         mmsi = decoded_mmsi
         if msg_type in _STATIC_TYPES:
@@ -160,13 +192,13 @@ class Fuser:
             return 0
         position = _position(fields)
         if position is None:
-            self._reject(batch, counts, receipt, RejectReason.NO_POSITION, m, "")
+            self._reject(batch, counts, receipt, RejectReason.NO_POSITION, m, 0, "")
             return 0
         lat, lon = position
         status = fields.get("status") if msg_type == 27 else None
-        receivers = (m.receiver or m.source,)
+        receivers = self._receivers(m.receiver or m.source)
         speed_kn, course_deg, heading_deg = (fields.get(k) for k in ("speed", "course", "heading"))
-        point = self.tracker.observe(
+        point = self.tracker.observe_row(
             mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status, m.member, m.source,
             receivers, simulated,
         )  # fmt: skip
@@ -175,6 +207,18 @@ class Fuser:
         if self.detectors or self.publish_observations:
             self._after_accept(batch, point, int(msg_type), status, key, received_ts, simulated)
         return 1
+
+    def _known_static(self, batch: BatchState, payload: str, key: Hashable, ts: float) -> bool:
+        """Whether this very identity report was merged already and nothing changed since:
+        then there is nothing to learn and it is not decoded again (only remembered)."""
+        known = self._statics.get(payload)
+        if known is None:
+            return False
+        mmsi, identity, version = known
+        if self.tracker.identity(mmsi) is not identity or identity.version != version:
+            return False
+        self.dedupe.add(key, ts, (batch.number, -1, mmsi))
+        return True
 
     def _static(
         self, batch: BatchState, m: AisMessage, fields: dict[str, Any], ts: float, mmsi: int
@@ -195,15 +239,17 @@ class Fuser:
         counts: Counts,
         receipt: Counts | None,
         reason: RejectReason,
-        m: AisMessage,
+        m: AisMessage | FramedMessages,
+        i: int,
         detail: str,
     ) -> None:
-        lines = len(m.lines)
-        counts.accepted -= lines
-        counts.reject(reason.value, lines)
+        """Count message ``m`` (or message ``i`` of ``m``) as rejected, every line of it."""
+        lines = m.lines if isinstance(m, AisMessage) else m.lines_of(i)
+        counts.accepted -= len(lines)
+        counts.reject(reason.value, len(lines))
         if receipt is not None:
-            receipt.reject(reason.value, lines)
-        batch.keep(Rejection(reason, m.source, "\n".join(m.lines), detail))
+            receipt.reject(reason.value, len(lines))
+        batch.keep(Rejection(reason, m.source, "\n".join(lines), detail))
 
     def _duplicate(
         self, batch: BatchState, tag: Tag, receiver: str, member: str, source: str
@@ -211,15 +257,15 @@ class Fuser:
         """A copy of an accepted transmission: credit its receiver, member and source."""
         number, index, mmsi = tag
         if number == batch.number and index >= 0:
-            point = batch.track[index]
-            if receiver not in point.receivers:
-                batch.track[index] = replace(point, receivers=(*point.receivers, receiver))
+            row = batch.track[index]
+            if receiver not in row[-1]:  # the receivers
+                batch.track[index] = (*row[:-1], (*row[-1], receiver))
         self.tracker.add_contributor(mmsi, member, source)
 
     def _after_accept(
         self,
         batch: BatchState,
-        point: TrackPoint,
+        row: TrackRow,
         msg_type: int,
         status: int | None,
         key: Hashable,
@@ -227,6 +273,7 @@ class Fuser:
         simulated: bool,
     ) -> None:
         """Detectors and observation messages for one accepted position."""
+        point = new_track_point(*row)
         # fmt: off
         obs = Observation(
             point.mmsi, msg_type, point.observed_ts, point.lat, point.lon, point.speed_kn,
@@ -274,9 +321,10 @@ class Fuser:
                 self._duplicate(batch, first[1], receiver, rec.member, rec.source)
             return
         # fmt: off
-        point = self.tracker.observe(
+        point = self.tracker.observe_row(
             rec.mmsi, rec.observed_ts, rec.lat, rec.lon, rec.speed_kn, rec.course_deg,
-            rec.heading_deg, rec.status, rec.member, rec.source, (rec.receiver or rec.source,),
+            rec.heading_deg, rec.status, rec.member, rec.source,
+            self._receivers(rec.receiver or rec.source),
             simulated,
         )
         # fmt: on

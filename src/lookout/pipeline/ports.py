@@ -15,6 +15,7 @@ from lookout.model import (
     BBox,
     Frame,
     IngestReceipt,
+    Lines,
     Rejection,
     ReportRecord,
     SourceStats,
@@ -33,6 +34,7 @@ __all__ = [
     "Store",
     "StoreBatch",
     "Subscription",
+    "item_lines",
 ]
 
 
@@ -55,7 +57,9 @@ class StoreBatch:
     """Everything one micro-batch writes, committed in one transaction.
 
     ``track`` are the new track points (already deduplicated), ``vessels`` the fused states to
-    upsert (one per MMSI, the newest), ``statics`` identity reports to keep as history,
+    upsert (one per MMSI, the newest); the pipeline gives both as row-backed sequences
+    (:class:`~lookout.model.rows.TrackRows`, :class:`~lookout.model.rows.VesselRows`) that a
+    store may read as rows. ``statics`` identity reports to keep as history,
     ``counts`` the ingest counters to add. ``receipts`` maps idempotency keys of acknowledged
     sender batches to what they came to, so a re-sent batch is answered without being stored
     twice.
@@ -128,9 +132,19 @@ class Bus(Protocol):
     def close(self) -> None: ...
 
 
-SourceItem = Frame | ReportRecord | Rejection
-"""What a source hands to the core: raw lines, pre-decoded reports, or rows it could not read
-(a bad CSV/JSON row is a ``Rejection`` so that it is counted, never dropped silently)."""
+SourceItem = Frame | Lines | ReportRecord | Rejection
+"""What a source hands to the core: raw lines (one per :class:`Frame`, or a block of them as
+:class:`Lines`), pre-decoded reports, or rows it could not read (a bad CSV/JSON row is a
+``Rejection`` so that it is counted, never dropped silently)."""
+
+
+def item_lines(items: Sequence[SourceItem]) -> int:
+    """Input lines in ``items``: those of each :class:`Lines` block, one for any other item."""
+    count = len(items)
+    for item in items:
+        if type(item) is Lines:
+            count += len(item.lines) - 1
+    return count
 
 
 class FrameSink(Protocol):

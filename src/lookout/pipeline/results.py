@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lookout.detectors.base import Event
-from lookout.model import IngestReceipt, Rejection, StaticReport, TrackPoint, VesselState
+from lookout.model import IngestReceipt, Rejection, StaticReport, VesselState
+from lookout.model.rows import VESSEL_STATE_FIELDS, TrackRow, VesselRow
 from lookout.pipeline.ports import IngestCounts, StoreBatch
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "counts_payload",
     "keyed_receipts",
     "vessel_payload",
+    "vessel_row_payload",
 ]
 
 
@@ -86,7 +88,7 @@ class BatchState:
         self.number = number
         self.now_ts = now_ts
         self.max_rejections = max_rejections
-        self.track: list[TrackPoint] = []
+        self.track: list[TrackRow] = []
         self.statics: list[StaticReport] = []
         self.counts: dict[tuple[str, str], Counts] = {}
         self.rejections: list[Rejection] = []
@@ -144,30 +146,17 @@ class BatchResult:
         )
 
 
+def vessel_row_payload(row: VesselRow) -> dict[str, Any]:
+    """:func:`vessel_payload` of a state given as a row."""
+    payload = dict(zip(VESSEL_STATE_FIELDS, row, strict=True))
+    payload["members"] = list(payload["members"])
+    payload["sources"] = list(payload["sources"])
+    return payload
+
+
 def vessel_payload(v: VesselState) -> dict[str, Any]:
     """The bus payload of a vessel update: every field of the state, JSON-able."""
-    return {
-        "mmsi": v.mmsi,
-        "segment": v.segment,
-        "observed_ts": v.observed_ts,
-        "lat": v.lat,
-        "lon": v.lon,
-        "speed_kn": v.speed_kn,
-        "course_deg": v.course_deg,
-        "heading_deg": v.heading_deg,
-        "status": v.status,
-        "flag": v.flag,
-        "name": v.name,
-        "callsign": v.callsign,
-        "imo": v.imo,
-        "ship_type": v.ship_type,
-        "destination": v.destination,
-        "length_m": v.length_m,
-        "members": list(v.members),
-        "sources": list(v.sources),
-        "positions": v.positions,
-        "simulated": v.simulated,
-    }
+    return vessel_row_payload(tuple(getattr(v, name) for name in VESSEL_STATE_FIELDS))
 
 
 def counts_payload(number: int, now_ts: float, counts: Sequence[IngestCounts]) -> dict[str, Any]:

@@ -2,14 +2,23 @@
 
 Threads:
 - sources (one thread each) and API handlers call :meth:`Runtime.submit`, which queues the
-  items and returns a future;
+  items (frames, :class:`~lookout.model.Lines` blocks, records) and returns a future;
 - the ingest thread closes a micro-batch at ``batch_max_lines`` lines or ``batch_max_wait_ms``
   after its first line and runs it through the pure pipeline;
-- the writer thread commits each processed batch to the store in one transaction, and only
-  then resolves the futures of the submissions in it (so an HTTP push is acknowledged after
-  its data is durable) and publishes the batch's messages on the bus. SQLite releases the GIL
-  while it works, so one batch's commit overlaps the next batch's decoding on a second core.
-  At most four processed batches wait for the writer; beyond that the ingest thread waits.
+- each processed batch is committed to the store in one transaction, and only then are the
+  futures of the submissions in it resolved (so an HTTP push is acknowledged after its data is
+  durable) and the batch's messages published on the bus.
+
+The default store, :class:`~lookout.storage.sqlite_process.SqliteProcessStore`, commits in a
+child process, so commits run on a second core beside the pipeline (Python runs one thread at
+a time): the ingest thread sends each batch to it (``write_async``) and goes on with the next;
+the store's answer thread acknowledges each batch once its commit is done, in order. At most
+``MAX_WRITES_IN_FLIGHT`` batches wait for their commit; beyond that the ingest thread waits.
+With another store (one without ``write_async``) the writer thread commits each batch; at most
+four processed batches wait for it.
+
+Vessel updates (``lookout.vessel.<mmsi>``) are built for a batch only while the bus has a
+subscriber for them (``has_subscribers``; a bus that cannot tell is assumed to have one).
 
 If a commit fails, its submissions fail (the API answers 500) and nothing in them is
 acknowledged. The pipeline's in-memory state has already seen them, so the runtime then
@@ -30,15 +39,17 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent import futures
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from lookout.bus.inprocess import InProcessBus
 from lookout.model import IngestReceipt
+from lookout.pipeline import subjects
 from lookout.pipeline.batcher import MicroBatcher
 from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
-from lookout.pipeline.ports import Bus, SourceItem, Store
+from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch, item_lines
 from lookout.service.settings import Settings, SourceConfig
 
 __all__ = ["Overloaded", "Runtime", "Stopping"]
@@ -59,6 +70,7 @@ class _Pending:
     items: Sequence[SourceItem]
     key: str | None
     future: Future[IngestReceipt]
+    lines: int
 
 
 @dataclass(slots=True)
@@ -109,6 +121,8 @@ class Runtime:
             self.add_source(cfg)
         self._pipeline: Pipeline | None = None
         self._writes: queue.Queue[_Write | None] = queue.Queue(maxsize=4)
+        self._write_async: Callable[[StoreBatch], Future[None]] | None = None
+        self._commits: list[Future[None]] = []
         self._writer: threading.Thread | None = None
         self._inflight: dict[str, Future[IngestReceipt]] = {}
         self._failed: BaseException | None = None
@@ -154,18 +168,19 @@ class Runtime:
         if self._thread is not None:
             return
         if self._store is None:
-            from lookout.storage.sqlite import SqliteStore
+            from lookout.storage.sqlite_process import SqliteProcessStore
 
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             retention_s = (
                 self.settings.retention_days * 86_400 if self.settings.retention_days else None
             )
-            self._store = SqliteStore(
+            self._store = SqliteProcessStore(
                 self.settings.db_path,
                 synchronous=self.settings.sqlite_synchronous,
                 retention_s=retention_s,
             )
         self._pipeline = Pipeline(self._pipeline_config(), recall=self._store.vessel)
+        self._write_async = getattr(self._store, "write_async", None)
         self._writer = threading.Thread(target=self._write_loop, name="lookout-writer", daemon=True)
         self._writer.start()
         self._thread = threading.Thread(target=self._run, name="lookout-ingest", daemon=True)
@@ -251,17 +266,18 @@ class Runtime:
         runtime is stopping or its store failed; nothing is queued then.
         """
         fut: Future[IngestReceipt] = Future()
+        lines = item_lines(items)
         with self._lock:  # the stop marker is queued under this lock: nothing lands after it
             if self._failed is not None:
                 raise Stopping(f"store failed ({self._failed}); restart Lookout")
             if self._stopping.is_set() or self._thread is None:
                 raise Stopping("Lookout is stopping" if self._thread else "Lookout not started")
-            if self._queued_lines + len(items) > self._max_queued_lines and self._queued_lines:
+            if self._queued_lines + lines > self._max_queued_lines and self._queued_lines:
                 raise Overloaded(
                     f"ingest queue full ({self._queued_lines} lines waiting); retry later"
                 )
-            self._queued_lines += len(items)
-            self._queue.put(_Pending(items, key, fut))
+            self._queued_lines += lines
+            self._queue.put(_Pending(items, key, fut, lines))
         return fut
 
     def _run(self) -> None:
@@ -277,10 +293,11 @@ class Runtime:
                 continue
             if item is None:
                 break
-            closed = batcher.add(item, len(item.items), self._clock())
+            closed = batcher.add(item, item.lines, self._clock())
             if closed is not None:
                 self._process(closed)
         self._process(batcher.take(), final=True)
+        futures.wait(self._commits)
         self._writes.put(None)
 
     def _process(self, pending: list[_Pending], *, final: bool = False) -> None:
@@ -303,7 +320,8 @@ class Runtime:
         assert pipeline is not None, "runtime not started"
         try:
             now_ts = self._clock()
-            result = pipeline.process([Submission(p.items, p.key) for p in todo], now_ts=now_ts)
+            submissions = [Submission(p.items, p.key) for p in todo]
+            result = pipeline.process(submissions, now_ts=now_ts, publish_vessels=self._wanted())
             if final:
                 result = result.merged(pipeline.flush(now_ts=now_ts))
         except Exception as exc:
@@ -311,7 +329,22 @@ class Runtime:
             self._fail(todo, exc)
             self._release(pending)
             return
-        self._writes.put(_Write(result, todo, pending, time.perf_counter()))
+        job = _Write(result, todo, pending, time.perf_counter())
+        if self._write_async is None:
+            self._writes.put(job)
+            return
+        try:  # sent from this thread: one thread less to wake per batch
+            commit = self._write_async(result.store)
+        except Exception as exc:
+            self._write_failed(job, exc)
+            return
+        commit.add_done_callback(functools.partial(self._on_commit, job))
+        self._commits = [f for f in self._commits if not f.done()] + [commit]
+
+    def _wanted(self) -> bool:
+        """Whether anyone listens to vessel updates (a bus that cannot tell: yes)."""
+        has_subscribers = getattr(self.bus, "has_subscribers", None)
+        return has_subscribers is None or bool(has_subscribers(subjects.VESSELS))
 
     def _answer_known_key(self, p: _Pending) -> bool:
         assert p.key is not None
@@ -336,21 +369,35 @@ class Runtime:
             try:
                 self.store.write(job.result.store)
             except Exception as exc:
-                log.exception("commit failed; %d submissions not acknowledged", len(job.todo))
-                self._failed = exc
-                self._fail(job.todo, exc)
-                self._release(job.pending)
+                self._write_failed(job, exc)
                 continue
-            for p, receipt in zip(job.todo, job.result.receipts, strict=True):
-                if p.key is not None:
-                    self._inflight.pop(p.key, None)
-                p.future.set_result(receipt)
-            self._release(job.pending)
-            self._stats["batches"] += 1
-            self._stats["submissions"] += len(job.pending)
-            self._stats["lines"] += sum(len(p.items) for p in job.pending)
-            self._stats["last_batch_ms"] = round((time.perf_counter() - job.started) * 1000, 3)
-            self._publish(job.result.messages)
+            self._committed(job)
+
+    def _on_commit(self, job: _Write, commit: Future[None]) -> None:
+        exc = commit.exception()
+        if exc is None:
+            self._committed(job)
+        else:
+            self._write_failed(job, exc)
+
+    def _write_failed(self, job: _Write, exc: BaseException) -> None:
+        log.error("commit failed; %d submissions not acknowledged", len(job.todo), exc_info=exc)
+        self._failed = exc
+        self._fail(job.todo, exc)
+        self._release(job.pending)
+
+    def _committed(self, job: _Write) -> None:
+        """Acknowledge the submissions of a committed batch and publish its messages."""
+        for p, receipt in zip(job.todo, job.result.receipts, strict=True):
+            if p.key is not None:
+                self._inflight.pop(p.key, None)
+            p.future.set_result(receipt)
+        self._release(job.pending)
+        self._stats["batches"] += 1
+        self._stats["submissions"] += len(job.pending)
+        self._stats["lines"] += sum(p.lines for p in job.pending)
+        self._stats["last_batch_ms"] = round((time.perf_counter() - job.started) * 1000, 3)
+        self._publish(job.result.messages)
 
     def _publish(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         many = getattr(self.bus, "publish_many", None)
@@ -372,7 +419,7 @@ class Runtime:
 
     def _release(self, pending: list[_Pending]) -> None:
         with self._lock:
-            self._queued_lines -= sum(len(p.items) for p in pending)
+            self._queued_lines -= sum(p.lines for p in pending)
 
     def counters(self) -> dict[str, Any]:
         with self._lock:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from lookout.model import Frame
+from lookout.model import Lines
 from lookout.pipeline.ports import FrameSink, StopSignal
 from lookout.sources.delivery import submit_with_retry
 
@@ -90,7 +90,8 @@ def split_lines(parts: list[str], max_line_bytes: int, stats: FeedStats) -> list
 
 
 class FrameChunk:
-    """Frames waiting for the sink; closes at ``max_lines`` or ``max_wait_s`` after the first."""
+    """Lines waiting for the sink, one :class:`~lookout.model.Lines` block per read; closes at
+    ``max_lines`` lines or ``max_wait_s`` after the first."""
 
     def __init__(
         self,
@@ -107,7 +108,8 @@ class FrameChunk:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
         self.label = label
-        self.frames: list[Frame] = []
+        self.blocks: list[Lines] = []
+        self.lines = 0
         self.deadline = 0.0
 
     def add(self, lines: list[str], member: str, source: str, receiver: str | None) -> None:
@@ -117,27 +119,29 @@ class FrameChunk:
         stats = self.stats
         stats.lines += len(lines)
         stats.last_received_ts = now
-        if not self.frames:
+        if not self.blocks:
             self.deadline = time.monotonic() + self.max_wait_s
-        self.frames.extend([Frame(line, member, source, now, receiver) for line in lines])
-        if len(self.frames) >= self.max_lines:
+        self.blocks.append(Lines(lines, member, source, now, receiver))
+        self.lines += len(lines)
+        if self.lines >= self.max_lines:
             self.flush()
 
     def timeout(self) -> float:
         """How long ``select`` may wait before the chunk is due."""
-        if not self.frames:
+        if not self.blocks:
             return POLL_S
         return min(POLL_S, max(0.0, self.deadline - time.monotonic()))
 
     def flush_if_due(self) -> None:
-        if self.frames and time.monotonic() >= self.deadline:
+        if self.blocks and time.monotonic() >= self.deadline:
             self.flush()
 
     def flush(self) -> None:
-        frames, self.frames = self.frames, []
-        if not frames:
+        blocks, lines = self.blocks, self.lines
+        self.blocks, self.lines = [], 0
+        if not blocks:
             return
-        if submit_with_retry(self.sink, frames, self.stop, self.label):
-            self.stats.submitted_lines += len(frames)
+        if submit_with_retry(self.sink, blocks, self.stop, self.label):
+            self.stats.submitted_lines += lines
         else:
-            self.stats.lost_lines += len(frames)
+            self.stats.lost_lines += lines

@@ -1,9 +1,10 @@
 """Live NMEA feeds over the network: a UDP listener, a TCP listener and a TCP client.
 
-Each received line becomes ``Frame(line, member, source, received_ts=<wall clock at receipt>,
-receiver=<configured receiver, else the peer's "host:port">)``. Frames are submitted to the
-sink in chunks (``chunk_lines`` lines or ``chunk_wait_s`` after the first waiting line) so the
-per-call overhead is paid once per chunk.
+The lines of each read become one ``Lines(lines, member, source, received_ts=<wall clock at
+receipt>, receiver=<configured receiver, else the peer's "host:port">)`` block (the same as one
+``Frame`` per line, cheaper). Blocks are submitted to the sink in chunks (``chunk_lines`` lines
+or ``chunk_wait_s`` after the first waiting line) so the per-call overhead is paid once per
+chunk.
 
 What these feeds guarantee: **at most once**. Neither UDP nor a raw NMEA TCP stream carries
 acknowledgements, so the sender is never told whether a line was stored. A line is lost when

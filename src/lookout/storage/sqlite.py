@@ -1,8 +1,11 @@
 """SqliteStore: the embedded :class:`~lookout.pipeline.ports.Store` on one SQLite file.
 
 Durability. ``write`` runs one small transaction per batch (group commit) and returns after
-its COMMIT: the batch's rows go into the ``journal`` table as one entry, with its receipts.
-The derived tables (track, vessels, statics, counters) are written from memory in larger
+its COMMIT: the batch's rows go into the ``journal`` table as one entry (its track points and
+vessel states as their field tuples, statics, counters; :mod:`marshal`), with its receipts.
+:meth:`SqliteStore.commit` commits several batches in one such transaction (one sync for all:
+the writer process of :mod:`lookout.storage.sqlite_process` commits whatever waits). The
+derived tables (track, vessels, statics, counters) are written from memory in larger
 groups, at least every ``materialize_rows`` track points or ``materialize_interval_s`` seconds,
 before any read, and on ``close``; that transaction deletes the journal entries it covers, so
 every batch reaches the derived tables exactly once. Opening a database replays the journal
@@ -11,7 +14,7 @@ fraction per row, because each index page is written once per group instead of o
 batch; and a vessel updated in many batches is upserted once per group.
 
 Reads see every committed write: a read first writes the pending groups (read-your-writes).
- The database runs in WAL mode. With ``synchronous="FULL"`` (the default) every
+The database runs in WAL mode. With ``synchronous="FULL"`` (the default) every
 commit syncs the WAL to disk, so a committed batch survives the process being killed *and* a
 power loss or OS crash. With ``"NORMAL"`` the WAL is synced only at checkpoints: a committed
 batch survives the process being killed, but the last batches before a power loss may be
@@ -19,12 +22,10 @@ lost (the file stays consistent). NORMAL writes faster; choose it only if the se
 re-send. ``"OFF"`` and ``"EXTRA"`` are accepted too.
 
 Threads. One writer connection behind a lock: ``write`` and ``prune`` may be called from any
-thread, one at a time. Reads use one connection per reading thread (WAL lets readers run
-beside the writer and each other, e.g. the API's thread pool while the pipeline writes);
-each read method sees one committed snapshot. Reader connections of threads that ended are
-closed when the next one opens; ``close()`` closes them all. A ``":memory:"`` database lives
-in a single connection, so there every read goes through the writer connection under the
-lock (for tests).
+thread, one at a time. Reads use one connection per reading thread (see
+:mod:`lookout.storage.sqlite_reads`). A ``":memory:"`` database lives in a single
+connection, so there every read goes through the writer connection under the lock (for
+tests).
 
 Upserts. The pipeline decides what a vessel's latest state is; the store upserts the
 :class:`VesselState` it is given, even if it was observed before the stored one.
@@ -53,25 +54,28 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lookout.model import (
-    BBox,
-    IngestReceipt,
-    SourceStats,
-    StaticReport,
-    TrackPoint,
-    VesselState,
-)
+from lookout.model.rows import TRACK_POINT_FIELDS, VESSEL_STATE_FIELDS, TrackRows, VesselRows
 from lookout.pipeline.ports import StoreBatch
 from lookout.storage import sqlite_sql as sql
 from lookout.storage.migrations import load_migrations, migrate
+from lookout.storage.sqlite_reads import SqliteReads, connect
 
-__all__ = ["SqliteStore"]
+__all__ = [
+    "JOURNAL_MARSHAL_VERSION",
+    "Entry",
+    "Receipts",
+    "SqliteStore",
+    "Write",
+    "batch_entry",
+    "check_options",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,21 +85,44 @@ _PRUNE_EVERY_S = 60.0
 # stalls on a large backlog; the next writes go on until it is gone.
 _PRUNE_CHUNK = 10_000
 _RECEIPT_PRUNE_EVERY_S = 3600.0
-_BUSY_TIMEOUT_MS = 10_000
 _WRITER_CACHE_KIB = 64 * 1024
 # Checkpoint the WAL every ~40 MB instead of SQLite's 4 MB: fewer, larger checkpoints copy
 # each hot page (vessels, index tails) once instead of once per batch; measured ~25 % faster.
 _WAL_CHECKPOINT_PAGES = 10_000
 _WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
-# marshal format 4 (Python >= 3.4) encodes the journal's tuples of int/float/str/None.
-_MARSHAL_VERSION = 4
+JOURNAL_MARSHAL_VERSION = 2
+"""The :mod:`marshal` format of journal entries (tuples of int/float/str/None). Format 2 has
+no back-references: twice as fast to write as format 4 for a third more bytes (the writer
+process has time to spare, the pipeline has not). ``marshal.loads`` reads every format, so
+entries written with another one are replayed all the same."""
 _INSERT_JOURNAL = "INSERT INTO journal (entry) VALUES (?)"
+_track_values = attrgetter(*TRACK_POINT_FIELDS)
+_vessel_values = attrgetter(*VESSEL_STATE_FIELDS)
+
+Entry = tuple[list[tuple[Any, ...]], ...]
+"""A journal entry: see :func:`batch_entry`."""
+Receipts = list[tuple[str, str]]
+Write = tuple[bytes, Entry, Receipts]
+"""One batch to commit: its journal entry marshalled, the entry itself, its receipts."""
 
 
 def _check_positions(rows: list[tuple[Any, ...]], what: str) -> None:
     """Refuse a batch with a position that is not finite WGS84 degrees (columns 3 and 4 of
     track and vessel rows) before it reaches the journal: the derived tables would refuse it
     later, after the sender was acknowledged."""
+    if not rows:
+        return
+    lats, lons = list(map(_lat, rows)), list(map(_lon, rows))
+    try:  # the common case in C: all numbers, finite, in range
+        if (
+            math.isfinite(sum(lats) + sum(lons))
+            and -90.0 <= min(lats) <= max(lats) <= 90.0
+            and -180.0 <= min(lons) <= max(lons) <= 180.0
+            and set(map(type, lats)) | set(map(type, lons)) <= _NUMBER
+        ):
+            return
+    except TypeError:
+        pass
     for row in rows:
         lat, lon = row[3], row[4]
         if not (
@@ -107,6 +134,10 @@ def _check_positions(rows: list[tuple[Any, ...]], what: str) -> None:
             raise sqlite3.IntegrityError(
                 f"{what} of MMSI {row[0]} has no valid position (lat={lat!r}, lon={lon!r})"
             )
+
+
+_lat, _lon, _observed_ts = itemgetter(3), itemgetter(4), itemgetter(2)
+_NUMBER = frozenset({float, int, bool})
 
 
 class _Pending:
@@ -132,7 +163,7 @@ class _Pending:
         self.counts += counts
         self.rejects += rejects
         self.journal_id = journal_id
-        newest = max((row[2] for row in track), default=None)  # observed_ts column
+        newest = max(map(_observed_ts, track), default=None)
         if newest is not None and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
 
@@ -140,13 +171,35 @@ class _Pending:
         return self.journal_id is not None
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    return conn
+def check_options(path: str, synchronous: str, retention_s: float | None) -> str:
+    """Refuse bad store options clearly; returns the ``synchronous`` level in capitals."""
+    level = synchronous.upper()
+    if level not in _SYNCHRONOUS:
+        raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
+    if retention_s is not None and retention_s <= 0:
+        raise ValueError(f"retention_s must be positive, not {retention_s}")
+    if path != ":memory:" and not Path(path).parent.is_dir():
+        raise FileNotFoundError(f"folder of the database does not exist: {path}")
+    return level
 
 
-class SqliteStore:
+def batch_entry(batch: StoreBatch) -> tuple[Entry, Receipts]:
+    """A batch as plain rows: its journal entry (track points and vessel states as their field
+    tuples, statics, counter and reject rows) and its receipts as ``(key, JSON)``."""
+    track = batch.track
+    vessels = batch.vessels
+    counts, rejects = sql.count_rows(batch.counts)
+    entry = (
+        track.rows if isinstance(track, TrackRows) else [_track_values(p) for p in track],
+        vessels.rows if isinstance(vessels, VesselRows) else [_vessel_values(v) for v in vessels],
+        sql.static_rows(batch.statics),
+        counts,
+        rejects,
+    )
+    return entry, [(k, json.dumps(asdict(r))) for k, r in batch.receipts.items()]
+
+
+class SqliteStore(SqliteReads):
     """The fused picture in one SQLite file (see the module docstring for the guarantees)."""
 
     def __init__(
@@ -160,15 +213,9 @@ class SqliteStore:
         materialize_rows: int = 20_000,
         materialize_interval_s: float = 1.0,
     ) -> None:
-        level = synchronous.upper()
-        if level not in _SYNCHRONOUS:
-            raise ValueError(f"synchronous must be one of {_SYNCHRONOUS}, not {synchronous!r}")
-        if retention_s is not None and retention_s <= 0:
-            raise ValueError(f"retention_s must be positive, not {retention_s}")
         self._path = str(path)
         self._memory = self._path == ":memory:"
-        if not self._memory and not Path(self._path).parent.is_dir():
-            raise FileNotFoundError(f"folder of the database does not exist: {self._path}")
+        level = check_options(self._path, synchronous, retention_s)
         self._retention_s = retention_s
         self._receipt_ttl_s = receipt_ttl_s
         self._clock = clock
@@ -190,7 +237,7 @@ class SqliteStore:
             self._replay_journal()
 
     def _open_writer(self, synchronous: str) -> sqlite3.Connection:
-        conn = _connect(self._path)
+        conn = connect(self._path)
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -207,39 +254,69 @@ class SqliteStore:
 
     def write(self, batch: StoreBatch) -> None:
         """Commit the batch to the journal in one transaction; returns once it is durable."""
-        track = self._rows.track_rows(batch.track)
-        vessels = self._rows.vessel_rows(batch.vessels)
-        _check_positions(track, "track point")
-        _check_positions(vessels, "vessel")
-        counts, rejects = sql.count_rows(batch.counts)
-        entry = (track, vessels, sql.static_rows(batch.statics), counts, rejects)
-        blob = marshal.dumps(entry, _MARSHAL_VERSION)
+        entry, receipts = batch_entry(batch)
         now = self._clock()
-        receipts = [(k, json.dumps(asdict(r)), now) for k, r in batch.receipts.items()]
+        blob = marshal.dumps(entry, JOURNAL_MARSHAL_VERSION)
+        (error,) = self.commit([(blob, entry, receipts)], now)
+        if error is not None:
+            raise error
+        self.materialize_if_due(now)
+
+    def commit(self, writes: Sequence[Write], now: float) -> list[Exception | None]:
+        """Commit several batches to the journal in one transaction (group commit: one sync
+        for all); per batch, the error that refused it or ``None`` once it is durable.
+
+        A batch with a position that is not WGS84 degrees is refused on its own, before the
+        transaction; if the transaction fails, every other batch fails with it. ``now`` is
+        the wall-clock time the receipts are recorded at.
+        """
+        errors: list[Exception | None] = []
+        accepted: list[Write] = []
+        for write in writes:
+            try:
+                _check_positions(write[1][0], "track point")
+                _check_positions(write[1][1], "vessel")
+            except sqlite3.IntegrityError as exc:
+                errors.append(exc)
+                continue
+            errors.append(None)
+            accepted.append(write)
+        if not accepted:
+            return errors
+        receipts = [(key, receipt, now) for _, _, rows in accepted for key, receipt in rows]
         with self._lock:
             self._check_open()
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
-                journal_id = conn.execute(_INSERT_JOURNAL, (blob,)).lastrowid
+                ids = [conn.execute(_INSERT_JOURNAL, (blob,)).lastrowid for blob, _, _ in accepted]
                 if receipts:
                     conn.executemany(sql.INSERT_RECEIPT, receipts)
                 conn.execute("COMMIT")
-            except BaseException:
+            except Exception as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise
-            assert journal_id is not None
-            self._pending.add(entry, journal_id)
+                return [error or exc for error in errors]
+            for (_, entry, _), journal_id in zip(accepted, ids, strict=True):
+                assert journal_id is not None
+                self._pending.add(entry, journal_id)
             try:
                 self._expire_receipts(now)
-            except sqlite3.Error:  # the batch is committed: report, do not fail the write
+            except sqlite3.Error:  # the batches are committed: report, do not fail them
                 log.exception("expiring receipts of %s failed", self._path)
+        return errors
+
+    def materialize_if_due(self, now: float) -> bool:
+        """Write the journal out to the derived tables if ``materialize_rows`` track points or
+        ``materialize_interval_s`` seconds have gathered; whether rows still wait."""
+        with self._lock:
+            self._check_open()
             if (
                 len(self._pending.track) >= self._materialize_rows
                 or now - self._materialized_at >= self._materialize_interval_s
             ):
                 self._materialize()
+            return bool(self._pending)
 
     def flush(self) -> None:
         """Write what the journal holds to the derived tables now (reads do this anyway)."""
@@ -255,8 +332,8 @@ class SqliteStore:
         if not pending:
             return
         self._transaction(
-            (sql.INSERT_TRACK, pending.track),
-            (sql.UPSERT_VESSEL, list(pending.vessels.values())),
+            (sql.INSERT_TRACK, self._rows.encode_track(pending.track)),
+            (sql.UPSERT_VESSEL, self._rows.encode_vessels(pending.vessels.values())),
             (sql.INSERT_STATIC, pending.statics),
             (sql.ADD_COUNTS, pending.counts),
             (sql.ADD_REJECTS, pending.rejects),
@@ -344,67 +421,8 @@ class SqliteStore:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def receipt(self, idempotency_key: str) -> IngestReceipt | None:
-        with self._reading() as conn:
-            row = conn.execute(
-                "SELECT receipt FROM receipts WHERE key = ?", (idempotency_key,)
-            ).fetchone()
-        return None if row is None else IngestReceipt(**json.loads(row[0]))
-
-    def vessels(self, bbox: BBox | None = None, limit: int = 10_000) -> list[VesselState]:
-        """Latest states whose position is in ``bbox`` (all if ``None``), by MMSI, at most
-        ``limit``."""
-        if limit <= 0:
-            return []
-        query, params = sql.vessels_query(bbox, limit)
-        with self._reading() as conn:
-            rows = conn.execute(query, params).fetchall()
-        return [self._rows.vessel(row) for row in rows]
-
-    def vessel(self, mmsi: int) -> VesselState | None:
-        with self._reading() as conn:
-            row = conn.execute(sql.SELECT_VESSEL, (mmsi,)).fetchone()
-        return None if row is None else self._rows.vessel(row)
-
-    def track(
-        self,
-        mmsi: int,
-        start_ts: float | None = None,
-        end_ts: float | None = None,
-        limit: int = 10_000,
-    ) -> list[TrackPoint]:
-        """Points with ``start_ts <= observed_ts <= end_ts`` in time order (ties in write
-        order); with more than ``limit``, the earliest ``limit``."""
-        if limit <= 0:
-            return []
-        low = -math.inf if start_ts is None else start_ts
-        high = math.inf if end_ts is None else end_ts
-        with self._reading() as conn:
-            rows = conn.execute(sql.SELECT_TRACK, (mmsi, low, high, limit)).fetchall()
-        return self._rows.points(rows)
-
-    def statics(self, mmsi: int) -> list[StaticReport]:
-        """Identity history, oldest ``observed_ts`` first (ties in write order)."""
-        with self._reading() as conn:
-            rows = conn.execute(sql.SELECT_STATICS, (mmsi,)).fetchall()
-        return [sql.static_from_row(*row) for row in rows]
-
-    def ingest_stats(self) -> list[SourceStats]:
-        """Counters per (member, source), sorted by member then source."""
-        with self._reading() as conn:
-            totals = conn.execute(sql.SELECT_COUNTS).fetchall()
-            rejects = conn.execute(sql.SELECT_REJECTS).fetchall()
-        rejected: dict[tuple[str, str], dict[str, int]] = {}
-        for member, source, reason, count in rejects:
-            rejected.setdefault((member, source), {})[reason] = count
-        return [
-            SourceStats(
-                member=m, source=s, lines=lines, accepted=accepted,
-                rejected=rejected.get((m, s), {}), observations=obs, duplicates=dup,
-                last_received_ts=last,
-            )
-            for m, s, lines, accepted, obs, dup, last in totals
-        ]  # fmt: skip
+    def _committed(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._reading() if self._memory else super()._committed()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -419,32 +437,10 @@ class SqliteStore:
             with self._lock:
                 self._check_open()
                 self._materialize()
-        conn = self._reader()
-        conn.execute("BEGIN")
-        try:
+        with self._snapshot() as conn:
             yield conn
-        finally:
-            conn.execute("COMMIT")
-
-    def _reader(self) -> sqlite3.Connection:
-        thread = threading.current_thread()
-        conn = self._readers.get(thread)
-        if conn is not None:
-            return conn
-        with self._readers_lock:
-            self._check_open()
-            for ended in [t for t in self._readers if not t.is_alive()]:
-                self._readers.pop(ended).close()
-            conn = _connect(self._path)
-            conn.execute("PRAGMA query_only = ON")
-            self._readers[thread] = conn
-        return conn
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError(f"the store {self._path} is closed")
 
     def close(self) -> None:
         """Close every connection; later calls do nothing, other methods raise."""
@@ -456,9 +452,7 @@ class SqliteStore:
             except sqlite3.Error:  # still in the journal: replayed at the next open
                 log.exception("writing pending rows of %s on close failed", self._path)
             self._closed = True
-            for conn in self._readers.values():
-                conn.close()
-            self._readers.clear()
+            self._close_readers()
             with contextlib.suppress(sqlite3.Error):
                 self._writer.execute("PRAGMA optimize")
             self._writer.close()

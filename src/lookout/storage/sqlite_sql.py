@@ -49,8 +49,6 @@ assert _VESSEL[-4:] == ("members", "sources", "positions", "simulated")
 _new_point: Callable[..., TrackPoint] = TrackPoint
 _new_vessel: Callable[..., VesselState] = VesselState
 static_from_row: Callable[..., StaticReport] = StaticReport
-_track_head = attrgetter(*_TRACK[:-1])
-_vessel_head = attrgetter(*_VESSEL[:-4])
 _static_values = attrgetter(*_STATIC)
 
 
@@ -117,12 +115,16 @@ class RowCodec:
         self._encoded: dict[tuple[str, ...], str] = {}
         self._decoded: dict[str, tuple[str, ...]] = {}
 
-    def encode(self, values: tuple[str, ...]) -> str:
-        text = self._encoded.get(values)
+    def encode(self, values: tuple[str, ...] | str) -> str:
+        """A tuple of strings as a JSON array (a string is taken as encoded already: journal
+        entries of older versions)."""
+        if type(values) is str:
+            return values
+        text = self._encoded.get(values)  # type: ignore[arg-type]
         if text is None:
             if len(self._encoded) >= self._MAX_ENTRIES:
                 self._encoded.clear()
-            text = self._encoded[values] = json.dumps(values)
+            text = self._encoded[values] = json.dumps(values)  # type: ignore[index]
         return text
 
     def decode(self, text: str) -> tuple[str, ...]:
@@ -133,16 +135,15 @@ class RowCodec:
             values = self._decoded[text] = tuple(json.loads(text))
         return values
 
-    def track_rows(self, points: Iterable[TrackPoint]) -> Rows:
+    def encode_track(self, rows: Iterable[tuple[Any, ...]]) -> Rows:
+        """Track point field tuples to table rows (receivers as JSON)."""
         enc = self.encode
-        return [(*_track_head(p), enc(p.receivers)) for p in points]
+        return [(*row[:-1], enc(row[-1])) for row in rows]
 
-    def vessel_rows(self, states: Iterable[VesselState]) -> Rows:
+    def encode_vessels(self, rows: Iterable[tuple[Any, ...]]) -> Rows:
+        """Vessel state field tuples to table rows (members and sources as JSON)."""
         enc = self.encode
-        return [
-            (*_vessel_head(v), enc(v.members), enc(v.sources), v.positions, v.simulated)
-            for v in states
-        ]
+        return [(*v[:-4], enc(v[-4]), enc(v[-3]), v[-2], v[-1]) for v in rows]
 
     def points(self, rows: Iterable[tuple[Any, ...]]) -> list[TrackPoint]:
         dec = self.decode

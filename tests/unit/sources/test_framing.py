@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from lookout.model import Frame
+from lookout.model import Frame, Lines
 from lookout.sources.framing import FeedStats, FrameChunk, LineSplitter
 
 VDM = "!AIVDM,1,1,,A,13mb9U0P00PRk8fT5nw>4?wj2006,0*5D"
@@ -61,6 +61,11 @@ def test_non_ascii_bytes_reach_the_decoder_instead_of_breaking_the_feed() -> Non
     assert lines == ["!AIVDM,\xff\xfe,0*00"]
 
 
+def _frames(item: Frame | Lines) -> list[Frame]:
+    """A network source submits one ``Lines`` block per read: its lines as frames."""
+    return item.frames() if isinstance(item, Lines) else [item]
+
+
 class _Sink:
     def __init__(self, refusals: int = 0) -> None:
         self.batches: list[list[Frame]] = []
@@ -70,7 +75,7 @@ class _Sink:
         if self.refusals:
             self.refusals -= 1
             raise RuntimeError("queue full")
-        self.batches.append(list(items))  # type: ignore[call-overload]
+        self.batches.append([f for item in items for f in _frames(item)])  # type: ignore[attr-defined]
 
 
 def test_a_chunk_is_submitted_when_it_reaches_max_lines() -> None:

@@ -1,0 +1,154 @@
+"""The read side of the SQLite stores: queries over per-thread reader connections.
+
+:class:`SqliteReads` answers the read methods of the :class:`~lookout.pipeline.ports.Store`
+port for :class:`~lookout.storage.sqlite.SqliteStore` and
+:class:`~lookout.storage.sqlite_process.SqliteProcessStore`; each store says, in
+:meth:`SqliteReads._reading`, how a read gets a connection that sees every committed write.
+
+Reads use one connection per reading thread (WAL lets readers run beside the writer and each
+other, e.g. the API's thread pool while the pipeline writes); each read method sees one
+committed snapshot. Reader connections of threads that ended are closed when the next one
+opens; :meth:`SqliteReads._close_readers` closes them all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+from lookout.model import BBox, IngestReceipt, SourceStats, StaticReport, TrackPoint, VesselState
+from lookout.storage import sqlite_sql as sql
+
+__all__ = ["BUSY_TIMEOUT_MS", "SqliteReads", "connect"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """A connection in autocommit mode, usable from any thread, waiting on locks."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+class SqliteReads:
+    """Read methods of the SQLite stores (see the module docstring)."""
+
+    _path: str
+    _closed: bool
+    _rows: sql.RowCodec
+    _readers: dict[threading.Thread, sqlite3.Connection]
+    _readers_lock: threading.Lock
+
+    def _reading(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A connection holding one read snapshot that sees every committed write."""
+        raise NotImplementedError
+
+    def _committed(self) -> AbstractContextManager[sqlite3.Connection]:
+        """A read snapshot of the tables a commit writes itself (receipts), which the journal
+        need not be written out for."""
+        self._check_open()
+        return self._snapshot()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"the store {self._path} is closed")
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """This thread's reader connection inside one read transaction."""
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        thread = threading.current_thread()
+        conn = self._readers.get(thread)
+        if conn is not None:
+            return conn
+        with self._readers_lock:
+            self._check_open()
+            for ended in [t for t in self._readers if not t.is_alive()]:
+                self._readers.pop(ended).close()
+            conn = connect(self._path)
+            conn.execute("PRAGMA query_only = ON")
+            self._readers[thread] = conn
+        return conn
+
+    def _close_readers(self) -> None:
+        """Close every reader connection; ``_readers_lock`` held."""
+        for conn in self._readers.values():
+            conn.close()
+        self._readers.clear()
+
+    def receipt(self, idempotency_key: str) -> IngestReceipt | None:
+        with self._committed() as conn:
+            row = conn.execute(
+                "SELECT receipt FROM receipts WHERE key = ?", (idempotency_key,)
+            ).fetchone()
+        return None if row is None else IngestReceipt(**json.loads(row[0]))
+
+    def vessels(self, bbox: BBox | None = None, limit: int = 10_000) -> list[VesselState]:
+        """Latest states whose position is in ``bbox`` (all if ``None``), by MMSI, at most
+        ``limit``."""
+        if limit <= 0:
+            return []
+        query, params = sql.vessels_query(bbox, limit)
+        with self._reading() as conn:
+            rows = conn.execute(query, params).fetchall()
+        return [self._rows.vessel(row) for row in rows]
+
+    def vessel(self, mmsi: int) -> VesselState | None:
+        with self._reading() as conn:
+            return self._vessel_in(conn, mmsi)
+
+    def _vessel_in(self, conn: sqlite3.Connection, mmsi: int) -> VesselState | None:
+        row = conn.execute(sql.SELECT_VESSEL, (mmsi,)).fetchone()
+        return None if row is None else self._rows.vessel(row)
+
+    def track(
+        self,
+        mmsi: int,
+        start_ts: float | None = None,
+        end_ts: float | None = None,
+        limit: int = 10_000,
+    ) -> list[TrackPoint]:
+        """Points with ``start_ts <= observed_ts <= end_ts`` in time order (ties in write
+        order); with more than ``limit``, the earliest ``limit``."""
+        if limit <= 0:
+            return []
+        low = -math.inf if start_ts is None else start_ts
+        high = math.inf if end_ts is None else end_ts
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_TRACK, (mmsi, low, high, limit)).fetchall()
+        return self._rows.points(rows)
+
+    def statics(self, mmsi: int) -> list[StaticReport]:
+        """Identity history, oldest ``observed_ts`` first (ties in write order)."""
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_STATICS, (mmsi,)).fetchall()
+        return [sql.static_from_row(*row) for row in rows]
+
+    def ingest_stats(self) -> list[SourceStats]:
+        """Counters per (member, source), sorted by member then source."""
+        with self._reading() as conn:
+            totals = conn.execute(sql.SELECT_COUNTS).fetchall()
+            rejects = conn.execute(sql.SELECT_REJECTS).fetchall()
+        rejected: dict[tuple[str, str], dict[str, int]] = {}
+        for member, source, reason, count in rejects:
+            rejected.setdefault((member, source), {})[reason] = count
+        return [
+            SourceStats(
+                member=m, source=s, lines=lines, accepted=accepted,
+                rejected=rejected.get((m, s), {}), observations=obs, duplicates=dup,
+                last_received_ts=last,
+            )
+            for m, s, lines, accepted, obs, dup, last in totals
+        ]  # fmt: skip
