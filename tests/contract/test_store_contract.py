@@ -60,6 +60,15 @@ def test_track_points_come_back_with_every_field(store: Store) -> None:
     assert store.track(MMSI) == [full, bare]
 
 
+def test_track_points_keep_when_lookout_received_them(store: Store) -> None:
+    """A batch's receive time lands on each of its points; a point's own time wins."""
+    own = replace(point(T0 + 1), received_ts=T0 + 50.0)
+    store.write(StoreBatch(track=[point(T0)], received_ts=T0 + 60.5))
+    store.write(StoreBatch(track=[own], received_ts=T0 + 70.0))
+    store.write(StoreBatch(track=[point(T0 + 2)]))
+    assert [p.received_ts for p in store.track(MMSI)] == [T0 + 60.5, T0 + 50.0, None]
+
+
 def test_track_is_in_time_order_whatever_the_write_order(store: Store) -> None:
     times = [T0 + s for s in range(30)]
     shuffled = times[:]

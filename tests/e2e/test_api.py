@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -203,9 +204,14 @@ def test_push_gives_a_committed_receipt_and_the_vessels_appear(
     assert vessels[some]["observed_at"].startswith("2019-08-0")
     assert vessels[some]["simulated"] is False
 
+    pushed_at = datetime.now(UTC)
     r = httpx.get(f"{base_url}/api/v1/vessels/{some}/track", headers=READ)
     assert r.status_code == 200
     assert r.json()["count"] == expected[some]
+    for p in r.json()["points"]:  # observed in 2019 (tag blocks), received today
+        assert p["observed_at"].startswith("2019-08-0")
+        received = datetime.fromisoformat(p["received_at"].replace("Z", "+00:00"))
+        assert abs((pushed_at - received).total_seconds()) < 60
     detail = httpx.get(f"{base_url}/api/v1/vessels/{some}", headers=READ).json()
     assert detail["mmsi"] == some
     assert isinstance(detail["statics"], list)

@@ -111,6 +111,8 @@ class TrackPointOut(_Out):
     member: str
     source: str
     receivers: list[str]
+    received_at: datetime | None = None
+    """When Lookout received the report (its batch's processing time, wall clock)."""
 
 
 class TrackOut(BaseModel):

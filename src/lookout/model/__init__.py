@@ -179,7 +179,12 @@ class StaticReport:
 
 @dataclass(frozen=True, slots=True)
 class TrackPoint:
-    """One point of a vessel track, as stored."""
+    """One point of a vessel track, as stored.
+
+    ``observed_ts`` is when the vessel was there (the receive time the line carried, see
+    :class:`Observation`); ``received_ts`` is when Lookout received it (the wall-clock time
+    its micro-batch was processed; ``None`` where not recorded).
+    """
 
     mmsi: int
     segment: int
@@ -192,10 +197,15 @@ class TrackPoint:
     member: str
     source: str
     receivers: tuple[str, ...]
+    received_ts: float | None = None
 
     @property
     def observed_at(self) -> datetime:
         return datetime.fromtimestamp(self.observed_ts, tz=UTC)
+
+    @property
+    def received_at(self) -> datetime | None:
+        return ts_to_datetime(self.received_ts)
 
 
 @dataclass(frozen=True, slots=True)

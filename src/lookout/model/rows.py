@@ -36,7 +36,8 @@ TrackRow = tuple[
     int, int, float, float, float, float | None, float | None, int | None, str, str,
     tuple[str, ...],
 ]  # fmt: skip
-"""The fields of a :class:`TrackPoint`, in order."""
+"""The fields of a :class:`TrackPoint` but the last, ``received_ts``, in order: a whole
+batch's points share their receive time (``StoreBatch.received_ts``)."""
 VesselRow = tuple[Any, ...]
 """The twenty fields of a :class:`VesselState`, in order."""
 
@@ -52,7 +53,7 @@ VESSEL_STATE_FIELDS = (
 )
 # fmt: on
 if (
-    tuple(f.name for f in fields(TrackPoint)) != TRACK_POINT_FIELDS
+    tuple(f.name for f in fields(TrackPoint)) != (*TRACK_POINT_FIELDS, "received_ts")
     or tuple(f.name for f in fields(VesselState)) != VESSEL_STATE_FIELDS
 ):  # pragma: no cover - guards a model change
     raise RuntimeError("lookout.model changed: update lookout.model.rows")
@@ -61,8 +62,8 @@ _new_object = object.__new__
 # fmt: off
 (
     _tp_mmsi, _tp_segment, _tp_ts, _tp_lat, _tp_lon, _tp_speed, _tp_course, _tp_heading,
-    _tp_member, _tp_source, _tp_receivers,
-) = (getattr(TrackPoint, name).__set__ for name in TRACK_POINT_FIELDS)
+    _tp_member, _tp_source, _tp_receivers, _tp_received,
+) = (getattr(TrackPoint, name).__set__ for name in (*TRACK_POINT_FIELDS, "received_ts"))
 (
     _vs_mmsi, _vs_segment, _vs_ts, _vs_lat, _vs_lon, _vs_speed, _vs_course, _vs_heading,
     _vs_status, _vs_flag, _vs_name, _vs_callsign, _vs_imo, _vs_ship_type, _vs_destination,
@@ -83,6 +84,7 @@ def new_track_point(
     member: str,
     source: str,
     receivers: tuple[str, ...],
+    received_ts: float | None = None,
 ) -> TrackPoint:
     """``TrackPoint(...)`` with the same positional arguments, twice as fast."""
     point: TrackPoint = _new_object(TrackPoint)
@@ -97,6 +99,7 @@ def new_track_point(
     _tp_member(point, member)
     _tp_source(point, source)
     _tp_receivers(point, receivers)
+    _tp_received(point, received_ts)
     return point
 
 

@@ -252,6 +252,7 @@ class Pipeline:
             statics=batch.statics,
             counts=counts,
             receipts=keyed_receipts(keys, receipts),
+            received_ts=batch.now_ts,
         )
         return BatchResult(store, messages, receipts, batch.events, batch.rejections)
 

@@ -62,7 +62,9 @@ class StoreBatch:
     store may read as rows. ``statics`` identity reports to keep as history,
     ``counts`` the ingest counters to add. ``receipts`` maps idempotency keys of acknowledged
     sender batches to what they came to, so a re-sent batch is answered without being stored
-    twice.
+    twice. ``received_ts`` is when Lookout received the batch (the wall-clock time it was
+    processed); a store records it on every track point of the batch whose own
+    ``received_ts`` is ``None``.
     """
 
     track: Sequence[TrackPoint] = ()
@@ -70,6 +72,7 @@ class StoreBatch:
     statics: Sequence[StaticReport] = ()
     counts: Sequence[IngestCounts] = ()
     receipts: Mapping[str, IngestReceipt] = field(default_factory=dict)
+    received_ts: float | None = None
 
 
 class Store(Protocol):

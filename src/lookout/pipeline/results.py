@@ -18,7 +18,7 @@ submission's :class:`~lookout.model.IngestReceipt`):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lookout.detectors.base import Event
@@ -130,12 +130,19 @@ class BatchResult:
         """One result for this batch followed by ``later`` (e.g. a final :meth:`flush`)."""
         newest: dict[int, VesselState] = {v.mmsi: v for v in self.store.vessels}
         newest.update((v.mmsi, v) for v in later.store.vessels)
+        received = [self.store.received_ts, later.store.received_ts]
+        track = [
+            p if p.received_ts is not None or r is None else replace(p, received_ts=r)
+            for points, r in zip((self.store.track, later.store.track), received, strict=True)
+            for p in points
+        ]
         store = StoreBatch(
-            track=[*self.store.track, *later.store.track],
+            track=track,
             vessels=list(newest.values()),
             statics=[*self.store.statics, *later.store.statics],
             counts=[*self.store.counts, *later.store.counts],
             receipts={**self.store.receipts, **later.store.receipts},
+            received_ts=later.store.received_ts,
         )
         return BatchResult(
             store=store,

@@ -12,7 +12,7 @@ is sorted by MMSI, ``track`` by time with ties in write order and keeps the earl
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lookout.model import (
     BBox,
@@ -66,7 +66,10 @@ class MemoryStore:
     def write(self, batch: StoreBatch) -> None:
         with self._lock:
             self._check_open()
+            received = batch.received_ts
             for point in batch.track:
+                if point.received_ts is None and received is not None:
+                    point = replace(point, received_ts=received)
                 self._track.setdefault(point.mmsi, []).append(point)
             for state in batch.vessels:
                 self._vessels[state.mmsi] = state

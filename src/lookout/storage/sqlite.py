@@ -61,6 +61,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from lookout.model import TrackPoint
 from lookout.model.rows import TRACK_POINT_FIELDS, VESSEL_STATE_FIELDS, TrackRows, VesselRows
 from lookout.pipeline.ports import StoreBatch
 from lookout.storage import sqlite_sql as sql
@@ -99,7 +100,7 @@ _INSERT_JOURNAL = "INSERT INTO journal (entry) VALUES (?)"
 _track_values = attrgetter(*TRACK_POINT_FIELDS)
 _vessel_values = attrgetter(*VESSEL_STATE_FIELDS)
 
-Entry = tuple[list[tuple[Any, ...]], ...]
+Entry = tuple[list[Any], ...]
 """A journal entry: see :func:`batch_entry`."""
 Receipts = list[tuple[str, str]]
 Write = tuple[bytes, Entry, Receipts]
@@ -143,10 +144,15 @@ _NUMBER = frozenset({float, int, bool})
 class _Pending:
     """Rows committed to the journal but not yet to the derived tables."""
 
-    __slots__ = ("counts", "journal_id", "newest_ts", "rejects", "statics", "track", "vessels")
+    __slots__ = (
+        "counts", "journal_id", "newest_ts", "rejects", "statics", "track", "track_rows",
+        "vessels",
+    )  # fmt: skip
 
     def __init__(self) -> None:
-        self.track: list[tuple[Any, ...]] = []
+        self.track: list[tuple[list[tuple[Any, ...]], float | None]] = []
+        """Track rows per journal entry, with the entry's receive time."""
+        self.track_rows = 0
         self.vessels: dict[int, tuple[Any, ...]] = {}
         self.statics: list[tuple[Any, ...]] = []
         self.counts: list[tuple[Any, ...]] = []
@@ -154,9 +160,12 @@ class _Pending:
         self.journal_id: int | None = None
         self.newest_ts: float | None = None
 
-    def add(self, entry: tuple[list[tuple[Any, ...]], ...], journal_id: int) -> None:
-        track, vessels, statics, counts, rejects = entry
-        self.track += track
+    def add(self, entry: tuple[list[Any], ...], journal_id: int) -> None:
+        track, vessels, statics, counts, rejects, *rest = entry
+        # Entries of 0.1.0 journals have no receive time (five elements).
+        received = rest[0][0] if rest and rest[0] else None
+        self.track.append((track, received))
+        self.track_rows += len(track)
         for row in vessels:  # a later state of a vessel replaces an earlier one, as upserts do
             self.vessels[row[0]] = row
         self.statics += statics
@@ -183,18 +192,27 @@ def check_options(path: str, synchronous: str, retention_s: float | None) -> str
     return level
 
 
+def _track_row(point: TrackPoint, received_ts: float | None) -> tuple[Any, ...]:
+    """A point's row; its own ``received_ts`` (when set and not the batch's) rides along."""
+    row: tuple[Any, ...] = _track_values(point)
+    own = point.received_ts
+    return row if own is None or own == received_ts else (*row, own)
+
+
 def batch_entry(batch: StoreBatch) -> tuple[Entry, Receipts]:
     """A batch as plain rows: its journal entry (track points and vessel states as their field
     tuples, statics, counter and reject rows) and its receipts as ``(key, JSON)``."""
     track = batch.track
     vessels = batch.vessels
     counts, rejects = sql.count_rows(batch.counts)
+    received = batch.received_ts
     entry = (
-        track.rows if isinstance(track, TrackRows) else [_track_values(p) for p in track],
+        track.rows if isinstance(track, TrackRows) else [_track_row(p, received) for p in track],
         vessels.rows if isinstance(vessels, VesselRows) else [_vessel_values(v) for v in vessels],
         sql.static_rows(batch.statics),
         counts,
         rejects,
+        [] if received is None else [received],
     )
     return entry, [(k, json.dumps(asdict(r))) for k, r in batch.receipts.items()]
 
@@ -312,7 +330,7 @@ class SqliteStore(SqliteReads):
         with self._lock:
             self._check_open()
             if (
-                len(self._pending.track) >= self._materialize_rows
+                self._pending.track_rows >= self._materialize_rows
                 or now - self._materialized_at >= self._materialize_interval_s
             ):
                 self._materialize()

@@ -42,7 +42,7 @@ _TRACK = tuple(f.name for f in fields(TrackPoint))
 _VESSEL = tuple(f.name for f in fields(VesselState))
 _STATIC = tuple(f.name for f in fields(StaticReport))
 # RowCodec relies on this layout of the tuple-valued fields.
-assert _TRACK[-1] == "receivers"
+assert _TRACK[-2:] == ("receivers", "received_ts")
 assert _VESSEL[-4:] == ("members", "sources", "positions", "simulated")
 
 # Typed Callable[..., T]: mypy cannot count the columns of a row read from the database.
@@ -135,10 +135,18 @@ class RowCodec:
             values = self._decoded[text] = tuple(json.loads(text))
         return values
 
-    def encode_track(self, rows: Iterable[tuple[Any, ...]]) -> Rows:
-        """Track point field tuples to table rows (receivers as JSON)."""
+    def encode_track(
+        self, chunks: Iterable[tuple[Iterable[tuple[Any, ...]], float | None]]
+    ) -> Rows:
+        """Track rows (the point fields but ``received_ts``), each chunk with its receive
+        time, to table rows (receivers as JSON). A row with a twelfth field carries its own
+        receive time."""
         enc = self.encode
-        return [(*row[:-1], enc(row[-1])) for row in rows]
+        return [
+            (*row[:10], enc(row[10]), row[11] if len(row) > 11 else received)
+            for rows, received in chunks
+            for row in rows
+        ]
 
     def encode_vessels(self, rows: Iterable[tuple[Any, ...]]) -> Rows:
         """Vessel state field tuples to table rows (members and sources as JSON)."""
@@ -147,7 +155,7 @@ class RowCodec:
 
     def points(self, rows: Iterable[tuple[Any, ...]]) -> list[TrackPoint]:
         dec = self.decode
-        return [_new_point(*row[:-1], dec(row[-1])) for row in rows]
+        return [_new_point(*row[:-2], dec(row[-2]), row[-1]) for row in rows]
 
     def vessel(self, row: tuple[Any, ...]) -> VesselState:
         *head, members, sources, positions, simulated = row
