@@ -67,7 +67,8 @@ def demo(
     console.print(f"  push source:  {built.push_source}  key: {built.push_key}")
     console.print(f"  credentials:  {built.credentials_file}")
     console.print(
-        f"  try:          curl -H 'Authorization: Bearer {built.api_token}' {url}/api/v1/vessels"
+        f"  try:          curl -H 'Authorization: Bearer {built.api_token}' {url}/api/v1/vessels",
+        soft_wrap=True,  # one line, so it can be copied whole
     )
     try:
         serve_forever(built.runtime, host=settings.host, port=settings.port)
