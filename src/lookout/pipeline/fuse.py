@@ -33,6 +33,10 @@ _DECODED_HEADS = frozenset("59CHK")
 _POSITION_TYPES = frozenset({9, 19, 27})
 _STATIC_TYPES = frozenset({5, 19, 24})
 _PURE_STATIC_TYPES = frozenset({5, 24})
+_UNKNOWN_HEADS = frozenset(
+    chr(value + 48 if value < 40 else value + 56) for value in (0, *range(28, 64))
+)
+"""First payload character of message types 0 and 28-63 (ITU-R M.1371-5 defines 1-27)."""
 _MAX_STATIC_MEMO = 200_000
 """Static payloads remembered to skip decoding a repeat (a ship repeats its type 5 every
 6 minutes, nearly always unchanged); the memo is cleared when full."""
@@ -120,6 +124,11 @@ class Fuser:
                                                      counts, receipt)  # fmt: skip
                     continue
                 if head not in _FAST_HEADS:
+                    if head in _UNKNOWN_HEADS:
+                        kind = ord(head) - (48 if head < "X" else 56)
+                        self._reject(batch, counts, receipt, RejectReason.UNKNOWN_TYPE, framed, i,
+                                     f"message type {kind}")  # fmt: skip
+                        continue
                     current[key] = (ts, None)
                     continue
                 decoded = self._scalar_position(batch, framed, i, counts, receipt)

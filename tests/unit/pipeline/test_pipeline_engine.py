@@ -134,6 +134,23 @@ def test_bad_lines_are_rejected_with_a_reason_and_counted_never_dropped():
     }
 
 
+def sentence(payload: str) -> str:
+    body = f"AIVDM,1,1,,A,{payload},0"
+    checksum = reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
+    return f"!{body}*{checksum:02X}"
+
+
+def test_message_types_the_standard_does_not_define_are_counted_as_unknown():
+    """ITU-R M.1371-5 defines types 1 to 27: type 0 ('0') and type 50 ('j') are rejected."""
+    body = pos()[0].split(",")[5][1:]
+    lines = [sentence("0" + body), sentence("j" + body), pos()[0]]
+    result = Pipeline().process(frames(lines), now_ts=NOW)
+    counts = counts_of(result, "dk", "a")
+    assert counts.rejected == {"unknown_type": 2}
+    assert counts.accepted == 1 and counts.observations == 1
+    assert sorted(r.detail for r in result.rejections) == ["message type 0", "message type 50"]
+
+
 def test_identity_from_type5_reaches_the_vessel_and_only_changes_are_kept_as_history():
     type5 = encode_dict(
         {
