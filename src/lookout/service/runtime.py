@@ -117,9 +117,9 @@ class Runtime:
         self._source_threads: list[threading.Thread] = []
         self._sources: dict[str, SourceConfig] = {}
         self._keys: dict[str, SourceConfig] = {}
+        self._pipeline: Pipeline | None = None
         for cfg in settings.sources:
             self.add_source(cfg)
-        self._pipeline: Pipeline | None = None
         self._writes: queue.Queue[_Write | None] = queue.Queue(maxsize=4)
         self._write_async: Callable[[StoreBatch], Future[None]] | None = None
         self._commits: list[Future[None]] = []
@@ -148,8 +148,7 @@ class Runtime:
         self._sources[f"{cfg.member}/{cfg.name}"] = cfg
         if cfg.key:
             self._keys[cfg.key] = cfg
-        if getattr(self, "_pipeline", None) is not None:
-            assert self._pipeline is not None
+        if self._pipeline is not None:
             self._pipeline.configure(self._pipeline_config())
 
     def sources(self) -> list[SourceConfig]:
