@@ -4,7 +4,8 @@
   vessel first seen inside a zone raises no ``zone_entry``.
 - ``zone_exit``: the first position outside a zone after a position inside it.
 
-Both are instantaneous (``start_ts == end_ts``, the time of the position that crossed). A
+Both are instantaneous (``start_ts == end_ts``, the time of the position that crossed); the
+``id`` is ``<kind>-<mmsi>-<ts>-<zone id>``. A
 position on a zone's boundary is inside it. Where zones overlap (a territorial sea inside a
 disputed area) each zone is crossed on its own: one position can fire several events, in the
 order the zones were given to the :class:`~lookout.geo.zones.ZoneIndex`.
@@ -26,6 +27,7 @@ from collections.abc import Hashable
 from typing import Any, NamedTuple
 
 from lookout.detectors.base import Detector, register_detector
+from lookout.detectors.pairwise import event_id
 from lookout.geo.zones import Zone, ZoneIndex
 from lookout.model import Observation
 
@@ -61,7 +63,7 @@ class _ZoneCrossingDetector(Detector[ZoneVisit]):
             for zone_id in self._crossed(state.zones, here):
                 zone = self.zones.get(zone_id)
                 if zone is not None:
-                    self.emit(obs.observed_ts, _values(zone, state, obs), status="confirmed")
+                    self.emit(obs.observed_ts, _values(self.kind, zone, state, obs), status="confirmed")
         return ZoneVisit(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member, here)
 
     def _crossed(self, before: tuple[str, ...], now: tuple[str, ...]) -> list[str]:
@@ -79,27 +81,36 @@ class _ZoneCrossingDetector(Detector[ZoneVisit]):
         return ZoneVisit(float(ts), float(lat), float(lon), str(key), str(member), tuple(zones))
 
 
-def _values(zone: Zone, before: ZoneVisit, obs: Observation) -> dict[str, Any]:
-    """The measured values of one crossing: the zone, both positions, speed and course."""
+def _values(kind: str, zone: Zone, before: ZoneVisit, obs: Observation) -> dict[str, Any]:
+    """One crossing in the common event shape (``id``, ``mmsi``, ``mmsis``, ``start_ts`` =
+    ``end_ts``, ``lat``/``lon`` of the first position on the new side, ``zone``,
+    ``observations``, ``members``) with the zone, the previous position, speed and course in
+    ``details``."""
+    ts = obs.observed_ts
     return {
+        "id": f"{event_id(kind, (obs.mmsi,), ts)}-{zone.id}",
         "mmsi": obs.mmsi,
+        "mmsis": [obs.mmsi],
         "zone": zone.id,
-        "zone_name": zone.name,
-        "regime": zone.regime.value,
-        "owners": list(zone.owners),
-        "approximate": zone.approximate,
-        "start_ts": obs.observed_ts,
-        "end_ts": obs.observed_ts,
+        "start_ts": ts,
+        "end_ts": ts,
         "lat": obs.lat,
         "lon": obs.lon,
-        "speed_kn": obs.speed_kn,
-        "course_deg": obs.course_deg,
-        "previous_ts": before.ts,
-        "previous_lat": before.lat,
-        "previous_lon": before.lon,
-        "interval_s": obs.observed_ts - before.ts,
         "observations": [before.key, obs.key],
         "members": sorted({before.member, obs.member}),
+        "details": {
+            "zone_name": zone.name,
+            "regime": zone.regime.value,
+            "owners": list(zone.owners),
+            "approximate": zone.approximate,
+            "speed_kn": obs.speed_kn,
+            "course_deg": obs.course_deg,
+            "previous_ts": before.ts,
+            "previous_lat": before.lat,
+            "previous_lon": before.lon,
+            "interval_s": ts - before.ts,
+            "thresholds": {"boundary_tolerance_m": 0.0},
+        },
     }
 
 

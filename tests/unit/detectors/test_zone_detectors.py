@@ -82,24 +82,29 @@ def test_entering_a_zone_fires_once_at_the_first_position_inside_with_its_values
         "kind": "zone_entry",
         "ts": T0 + 1200.0,
         "status": "confirmed",
+        "id": f"zone_entry-{MMSI}-{int(T0 + 1200)}-spratly",
         "mmsi": MMSI,
+        "mmsis": [MMSI],
         "zone": "spratly",
-        "zone_name": "Spratly area",
-        "regime": "disputed",
-        "owners": ["PHL-PCG", "CHN"],
-        "approximate": False,
         "start_ts": T0 + 1200.0,
         "end_ts": T0 + 1200.0,
         "lat": 9.5,
         "lon": 114.3,
-        "speed_kn": 12.0,
-        "course_deg": 90.0,
-        "previous_ts": T0 + 600.0,
-        "previous_lat": 9.5,
-        "previous_lon": 113.8,
-        "interval_s": 600.0,
         "observations": [f"{MMSI}-1", f"{MMSI}-2"],
         "members": ["PHL-PCG"],
+        "details": {
+            "zone_name": "Spratly area",
+            "regime": "disputed",
+            "owners": ["PHL-PCG", "CHN"],
+            "approximate": False,
+            "speed_kn": 12.0,
+            "course_deg": 90.0,
+            "previous_ts": T0 + 600.0,
+            "previous_lat": 9.5,
+            "previous_lon": 113.8,
+            "interval_s": 600.0,
+            "thresholds": {"boundary_tolerance_m": 0.0},
+        },
     }
     json.dumps(event)  # events are JSON-able
 
@@ -111,7 +116,7 @@ def test_a_vessel_first_seen_inside_has_no_entry_but_exits_and_re_enters():
     assert summary(events) == [("zone_exit", "spratly", 20.0), ("zone_entry", "spratly", 30.0)]
     exit_event = events[0]
     assert (exit_event["lat"], exit_event["lon"]) == (9.5, 116.5)  # first position outside
-    assert (exit_event["previous_lat"], exit_event["previous_lon"]) == (9.5, 114.6)  # last inside
+    assert (exit_event["details"]["previous_lat"], exit_event["details"]["previous_lon"]) == (9.5, 114.6)  # last inside
 
 
 def test_a_position_on_the_boundary_is_inside():
@@ -129,8 +134,8 @@ def test_a_territorial_sea_inside_a_disputed_area_fires_both_entries():
     jump = make_track([(9.0, 113.5), (9.0, 115.0)])  # one report from open sea to the reef
     events = run(ZoneEntryDetector(ZONES), jump)
     assert summary(events) == [("zone_entry", "spratly", 10.0), ("zone_entry", "reef-ts", 10.0)]
-    assert [e["regime"] for e in events] == ["disputed", "territorial_sea"]
-    assert [e["owners"] for e in events] == [["PHL-PCG", "CHN"], ["PHL-PCG"]]
+    assert [e["details"]["regime"] for e in events] == ["disputed", "territorial_sea"]
+    assert [e["details"]["owners"] for e in events] == [["PHL-PCG", "CHN"], ["PHL-PCG"]]
 
 
 def test_crossing_the_antimeridian_inside_a_zone_is_no_crossing_of_it():
@@ -201,7 +206,7 @@ def test_every_crossing_is_real_and_restoring_anywhere_changes_nothing(points, c
         for e in events:  # checked against shapely on the zone itself
             geometry = ZONES.get(e["zone"]).geometry
             now = shapely.intersects_xy(geometry, e["lon"], e["lat"])
-            before = shapely.intersects_xy(geometry, e["previous_lon"], e["previous_lat"])
+            before = shapely.intersects_xy(geometry, e["details"]["previous_lon"], e["details"]["previous_lat"])
             assert (now, before) == (inside_now, not inside_now)
         first = kind(ZONES)
         head = run(first, track[:cut])
@@ -222,5 +227,6 @@ def documented(section: str) -> set[str]:
 
 def test_the_event_fields_and_thresholds_are_the_documented_ones():
     (event,) = run(ZoneEntryDetector(ZONES), make_track([(9.0, 113.5), (9.0, 114.5)]))
-    assert set(event) - {"kind", "ts", "status"} == documented("Event fields")
+    fields = set(event) - {"kind", "ts", "status"}
+    assert fields | set(event["details"]) == documented("Event fields")
     assert set(ZoneExitDetector(ZONES).thresholds()) == documented("Thresholds")
