@@ -26,6 +26,7 @@ from lookout.model import (
 
 __all__ = [
     "Bus",
+    "EventQuery",
     "FrameSink",
     "IngestCounts",
     "Source",
@@ -64,7 +65,9 @@ class StoreBatch:
     sender batches to what they came to, so a re-sent batch is answered without being stored
     twice. ``received_ts`` is when Lookout received the batch (the wall-clock time it was
     processed); a store records it on every track point of the batch whose own
-    ``received_ts`` is ``None``.
+    ``received_ts`` is ``None``. ``events`` are detector event versions in the order they
+    were published (JSON-able dicts with at least ``id``, ``kind``, ``status`` and ``ts``); a
+    store keeps every version and answers queries with the latest one per ``id``.
     """
 
     track: Sequence[TrackPoint] = ()
@@ -73,6 +76,45 @@ class StoreBatch:
     counts: Sequence[IngestCounts] = ()
     receipts: Mapping[str, IngestReceipt] = field(default_factory=dict)
     received_ts: float | None = None
+    events: Sequence[Mapping[str, Any]] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventQuery:
+    """Which events to list (the latest version of each); every given filter must hold.
+
+    ``kind`` / ``status``: equal. ``mmsi``: one of the event's vessels. ``zone``: the zone id.
+    ``since_ts`` / ``until_ts``: the latest version's event time ``ts`` within them
+    (inclusive). ``bbox``: the event's position inside it. Newest ``ts`` first (ties by id),
+    at most ``limit``.
+    """
+
+    kind: str | None = None
+    status: str | None = None
+    mmsi: int | None = None
+    zone: str | None = None
+    since_ts: float | None = None
+    until_ts: float | None = None
+    bbox: BBox | None = None
+    limit: int = 1000
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether the event (its latest version) passes every filter but ``limit``."""
+        ts = event["ts"]
+        lat, lon = event.get("lat"), event.get("lon")
+        vessels = event.get("mmsis") or ([event["mmsi"]] if event.get("mmsi") is not None else [])
+        return (
+            (self.kind is None or event["kind"] == self.kind)
+            and (self.status is None or event["status"] == self.status)
+            and (self.mmsi is None or self.mmsi in vessels)
+            and (self.zone is None or event.get("zone") == self.zone)
+            and (self.since_ts is None or ts >= self.since_ts)
+            and (self.until_ts is None or ts <= self.until_ts)
+            and (
+                self.bbox is None
+                or (lat is not None and lon is not None and self.bbox.contains(lat, lon))
+            )
+        )
 
 
 class Store(Protocol):
@@ -105,6 +147,16 @@ class Store(Protocol):
         ...
 
     def ingest_stats(self) -> list[SourceStats]: ...
+
+    def events(self, query: EventQuery | None = None) -> list[dict[str, Any]]:
+        """The latest version of each event that ``query`` selects, with ``version`` (how
+        many versions it has had)."""
+        ...
+
+    def event_history(self, event_id: str) -> list[dict[str, Any]]:
+        """Every version of one event, oldest first, each with its ``version`` (1, 2, ...);
+        empty if unknown."""
+        ...
 
     def prune(self, before_ts: float) -> int:
         """Delete track points observed before ``before_ts``; returns how many."""

@@ -6,13 +6,17 @@ towards readers because one lock guards everything. Same semantics as ``SqliteSt
 vessels are upserted as given (the pipeline decides which state is the latest), ``vessels``
 is sorted by MMSI, ``track`` by time with ties in write order and keeps the earliest
 ``limit`` points, statics are oldest first, a receipt key keeps its first receipt, and
-``prune`` deletes track points and statics observed before the cut.
+``prune`` deletes track points and statics observed before the cut. Events are kept as
+JSON (a copy, as a database would), every version; ``events`` answers with the latest.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from lookout.model import (
     BBox,
@@ -22,7 +26,7 @@ from lookout.model import (
     TrackPoint,
     VesselState,
 )
-from lookout.pipeline.ports import IngestCounts, StoreBatch
+from lookout.pipeline.ports import EventQuery, IngestCounts, StoreBatch
 
 __all__ = ["MemoryStore"]
 
@@ -61,6 +65,9 @@ class MemoryStore:
         self._statics: dict[int, list[StaticReport]] = {}
         self._counters: dict[tuple[str, str], _Counter] = {}
         self._receipts: dict[str, IngestReceipt] = {}
+        self._event_versions: dict[str, list[str]] = {}
+        self._event_order: dict[str, int] = {}
+        self._event_seq = 0
         self._closed = False
 
     def write(self, batch: StoreBatch) -> None:
@@ -80,6 +87,31 @@ class MemoryStore:
                 self._counters.setdefault(key, _Counter()).add(counts)
             for idempotency_key, receipt in batch.receipts.items():
                 self._receipts.setdefault(idempotency_key, receipt)
+            for event in batch.events:
+                self._add_event(event)
+
+    def _add_event(self, event: Mapping[str, Any]) -> None:
+        self._event_seq += 1
+        self._event_versions.setdefault(event["id"], []).append(json.dumps(event))
+        self._event_order[event["id"]] = self._event_seq
+
+    def events(self, query: EventQuery | None = None) -> list[dict[str, Any]]:
+        query = query if query is not None else EventQuery()
+        with self._lock:
+            self._check_open()
+            latest = [
+                {**json.loads(versions[-1]), "version": len(versions)}
+                for versions in self._event_versions.values()
+            ]
+        found = [e for e in latest if query.matches(e)]
+        found.sort(key=lambda e: (-e["ts"], e["id"]))
+        return found[: max(query.limit, 0)]
+
+    def event_history(self, event_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self._check_open()
+            versions = list(self._event_versions.get(event_id, ()))
+        return [{**json.loads(v), "version": n} for n, v in enumerate(versions, 1)]
 
     def receipt(self, idempotency_key: str) -> IngestReceipt | None:
         with self._lock:

@@ -145,8 +145,8 @@ class _Pending:
     """Rows committed to the journal but not yet to the derived tables."""
 
     __slots__ = (
-        "counts", "journal_id", "newest_ts", "rejects", "statics", "track", "track_rows",
-        "vessels",
+        "counts", "events", "journal_id", "newest_ts", "rejects", "statics", "track",
+        "track_rows", "vessels",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -157,13 +157,16 @@ class _Pending:
         self.statics: list[tuple[Any, ...]] = []
         self.counts: list[tuple[Any, ...]] = []
         self.rejects: list[tuple[Any, ...]] = []
+        self.events: list[tuple[Any, ...]] = []
         self.journal_id: int | None = None
         self.newest_ts: float | None = None
 
     def add(self, entry: tuple[list[Any], ...], journal_id: int) -> None:
         track, vessels, statics, counts, rejects, *rest = entry
-        # Entries of 0.1.0 journals have no receive time (five elements).
+        # Entries of 0.1.0 journals have no receive time (five elements), nor events (six).
         received = rest[0][0] if rest and rest[0] else None
+        if len(rest) > 1:
+            self.events += rest[1]
         self.track.append((track, received))
         self.track_rows += len(track)
         for row in vessels:  # a later state of a vessel replaces an earlier one, as upserts do
@@ -201,7 +204,8 @@ def _track_row(point: TrackPoint, received_ts: float | None) -> tuple[Any, ...]:
 
 def batch_entry(batch: StoreBatch) -> tuple[Entry, Receipts]:
     """A batch as plain rows: its journal entry (track points and vessel states as their field
-    tuples, statics, counter and reject rows) and its receipts as ``(key, JSON)``."""
+    tuples, statics, counter and reject rows, the receive time, event versions) and its
+    receipts as ``(key, JSON)``."""
     track = batch.track
     vessels = batch.vessels
     counts, rejects = sql.count_rows(batch.counts)
@@ -213,6 +217,7 @@ def batch_entry(batch: StoreBatch) -> tuple[Entry, Receipts]:
         counts,
         rejects,
         [] if received is None else [received],
+        sql.event_rows(batch.events),
     )
     return entry, [(k, json.dumps(asdict(r))) for k, r in batch.receipts.items()]
 
@@ -355,6 +360,11 @@ class SqliteStore(SqliteReads):
             (sql.INSERT_STATIC, pending.statics),
             (sql.ADD_COUNTS, pending.counts),
             (sql.ADD_REJECTS, pending.rejects),
+            *zip(
+                (sql.INSERT_EVENT_VERSION, sql.UPSERT_EVENT, sql.ADD_EVENT_VESSEL),
+                sql.event_writes(pending.events),
+                strict=True,
+            ),
             ("DELETE FROM journal WHERE id <= ?", [(pending.journal_id,)]),
         )
         self._pending = _Pending()

@@ -19,8 +19,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 from lookout.model import BBox, IngestReceipt, SourceStats, StaticReport, TrackPoint, VesselState
+from lookout.pipeline.ports import EventQuery
 from lookout.storage import sqlite_sql as sql
 
 __all__ = ["BUSY_TIMEOUT_MS", "SqliteReads", "connect"]
@@ -152,3 +154,16 @@ class SqliteReads:
             )
             for m, s, lines, accepted, obs, dup, last in totals
         ]  # fmt: skip
+
+    def events(self, query: EventQuery | None = None) -> list[dict[str, Any]]:
+        """Latest version of each selected event, newest ``ts`` first (ties by id)."""
+        query_sql, params = sql.events_query(query if query is not None else EventQuery())
+        with self._reading() as conn:
+            rows = conn.execute(query_sql, params).fetchall()
+        return [{**json.loads(payload), "version": versions} for payload, versions in rows]
+
+    def event_history(self, event_id: str) -> list[dict[str, Any]]:
+        """Every version of one event, oldest first, numbered from 1."""
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_EVENT_HISTORY, (event_id,)).fetchall()
+        return [{**json.loads(payload), "version": n} for n, (payload,) in enumerate(rows, 1)]

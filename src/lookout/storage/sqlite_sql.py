@@ -18,19 +18,26 @@ from lookout.pipeline.ports import IngestCounts
 
 __all__ = [
     "ADD_COUNTS",
+    "ADD_EVENT_VESSEL",
     "ADD_REJECTS",
+    "INSERT_EVENT_VERSION",
     "INSERT_RECEIPT",
     "INSERT_STATIC",
     "INSERT_TRACK",
     "SELECT_COUNTS",
+    "SELECT_EVENT_HISTORY",
     "SELECT_REJECTS",
     "SELECT_STATICS",
     "SELECT_TRACK",
     "SELECT_VESSEL",
+    "UPSERT_EVENT",
     "UPSERT_VESSEL",
     "RowCodec",
     "Rows",
     "count_rows",
+    "event_rows",
+    "event_writes",
+    "events_query",
     "static_from_row",
     "static_rows",
     "vessels_query",
@@ -201,3 +208,87 @@ def vessels_query(bbox: BBox | None, limit: int) -> tuple[str, tuple[float | int
         params += [west, east]
     params.append(limit)
     return sql, tuple(params)
+
+
+# -- events ------------------------------------------------------------------------------------
+
+INSERT_EVENT_VERSION = (
+    "INSERT INTO event_versions (id, kind, status, ts, payload) VALUES (?, ?, ?, ?, ?)"
+)
+UPSERT_EVENT = """
+INSERT INTO events
+    (id, kind, status, ts, mmsi, start_ts, end_ts, lat, lon, zone, versions, payload)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+ON CONFLICT (id) DO UPDATE SET
+    kind = excluded.kind, status = excluded.status, ts = excluded.ts, mmsi = excluded.mmsi,
+    start_ts = excluded.start_ts, end_ts = excluded.end_ts, lat = excluded.lat,
+    lon = excluded.lon, zone = excluded.zone, versions = versions + 1,
+    payload = excluded.payload
+"""
+ADD_EVENT_VESSEL = "INSERT OR IGNORE INTO event_vessels (mmsi, id) VALUES (?, ?)"
+SELECT_EVENT_HISTORY = "SELECT payload FROM event_versions WHERE id = ? ORDER BY seq"
+
+EventRow = tuple[Any, ...]
+"""An event version as the journal keeps it: (id, kind, status, ts, mmsi, start_ts, end_ts,
+lat, lon, zone, mmsis, payload JSON)."""
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def event_rows(events: Iterable[Any]) -> Rows:
+    """Journal rows of event versions (see :data:`EventRow`)."""
+    rows: Rows = []
+    for e in events:
+        mmsi = e.get("mmsi")
+        mmsis = [int(m) for m in e.get("mmsis") or ([] if mmsi is None else [mmsi])]
+        rows.append(
+            (
+                str(e["id"]), str(e["kind"]), str(e["status"]), float(e["ts"]),
+                None if mmsi is None else int(mmsi), _number(e.get("start_ts")),
+                _number(e.get("end_ts")), _number(e.get("lat")), _number(e.get("lon")),
+                e.get("zone"), mmsis, json.dumps(e),
+            )
+        )  # fmt: skip
+    return rows
+
+
+def event_writes(rows: Sequence[EventRow]) -> tuple[Rows, Rows, Rows]:
+    """Parameters of :data:`INSERT_EVENT_VERSION`, :data:`UPSERT_EVENT` and
+    :data:`ADD_EVENT_VESSEL` for journal rows, in publication order."""
+    versions = [(r[0], r[1], r[2], r[3], r[11]) for r in rows]
+    latest = [(*r[:10], r[11]) for r in rows]
+    vessels = [(m, r[0]) for r in rows for m in r[10]]
+    return versions, latest, vessels
+
+
+def events_query(query: Any) -> tuple[str, list[Any]]:
+    """SQL and parameters listing the latest versions an ``EventQuery`` selects."""
+    where, params = [], []
+    for column, value in (("kind", query.kind), ("status", query.status), ("zone", query.zone)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if query.mmsi is not None:
+        where.append("id IN (SELECT id FROM event_vessels WHERE mmsi = ?)")
+        params.append(query.mmsi)
+    if query.since_ts is not None:
+        where.append("ts >= ?")
+        params.append(query.since_ts)
+    if query.until_ts is not None:
+        where.append("ts <= ?")
+        params.append(query.until_ts)
+    box = query.bbox
+    if box is not None:
+        where.append("lat BETWEEN ? AND ?")
+        params += [box.south, box.north]
+        if box.west <= box.east:
+            where.append("lon BETWEEN ? AND ?")
+            params += [box.west, box.east]
+        else:  # across the antimeridian
+            where.append("(lon >= ? OR lon <= ?)")
+            params += [box.west, box.east]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    params.append(max(query.limit, 0))
+    return f"SELECT payload, versions FROM events {clause} ORDER BY ts DESC, id LIMIT ?", params
