@@ -12,7 +12,9 @@ Printed, all from this run on this input (modules are imported before any clock 
   18, 19), against pyais on exactly the same lines.
 - end-to-end: framing, decode, validation, dedupe, fusion and SQLite commits (WAL,
   ``synchronous=FULL``), through the same ingest runtime the server uses, fed blocks of
-  2,000 lines (``Lines``) as the network sources and the push endpoint do.
+  2,000 lines (``Lines``) as the network sources and the push endpoint do; once with no
+  detector and once with every detector on, as a server runs them by default (the installed
+  land mask and ports; the South China Sea region pack's zones when it is built).
 
 Run: ``make bench`` (or ``python bench/bench_pipeline.py --lines 1000000``).
 """
@@ -122,7 +124,7 @@ def fast_path_decode(lines: list[str], batch: int = 2000) -> int:
     return decoded
 
 
-def end_to_end(lines: list[str], batch: int = 2000) -> tuple[float, int]:
+def end_to_end(lines: list[str], batch: int = 2000, detectors: str = "all") -> tuple[float, int]:
     """Seconds from the first submission until everything is committed and the runtime has
     stopped (its store closed), and the track points stored. Starting the runtime (opening
     the database, starting the writer process) is not timed."""
@@ -131,7 +133,10 @@ def end_to_end(lines: list[str], batch: int = 2000) -> tuple[float, int]:
     from lookout.service.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="lookout-bench-") as tmp:
-        settings = Settings(data_dir=Path(tmp), batch_max_lines=batch)
+        region = "scs" if detectors != "none" and _region_pack_built() else None
+        settings = Settings(
+            data_dir=Path(tmp), batch_max_lines=batch, detectors=detectors, region=region
+        )
         runtime = Runtime(settings, max_queued_lines=len(lines) + 1)
         runtime.start()
         gc.collect()
@@ -142,6 +147,15 @@ def end_to_end(lines: list[str], batch: int = 2000) -> tuple[float, int]:
         observations = sum(f.result().observations for f in futures)
         runtime.stop()
         return time.perf_counter() - started, observations
+
+
+def _region_pack_built() -> bool:
+    try:
+        from lookout.sources.region_pack import region_pack_path
+
+        return region_pack_path("scs").is_dir()
+    except (ImportError, OSError, ValueError):
+        return False
 
 
 def import_everything() -> None:
@@ -173,17 +187,21 @@ def main() -> int:
     t_py, n_py = timed(lambda: pyais_decode_only(lines))
     t_pyp, n_pyp = timed(lambda: pyais_decode_only(positions))
     t_fp, n_fp = timed(lambda: fast_path_decode(positions))
-    t_e2e, n_e2e = end_to_end(lines)
+    t_bare, n_bare = end_to_end(lines, detectors="none")
+    t_e2e, n_e2e = end_to_end(lines, detectors="all")
 
     py_rate = len(lines) / t_py
     pyp_rate = len(positions) / t_pyp
     fp_rate = len(positions) / t_fp
     e2e_rate = len(lines) / t_e2e
+    bare_rate = len(lines) / t_bare
     print(f"pyais decode-only:            {py_rate:12,.0f} lines/s ({n_py:,} messages)")
     print(f"pyais on position reports:    {pyp_rate:12,.0f} lines/s ({n_pyp:,} messages)")
     print(f"fast-path on position reports:{fp_rate:12,.0f} lines/s ({n_fp:,} messages)")
-    print(f"end-to-end (SQLite, FULL):    {e2e_rate:12,.0f} lines/s ({n_e2e:,} track points)")
+    print(f"end-to-end, no detectors:     {bare_rate:12,.0f} lines/s ({n_bare:,} track points)")
+    print(f"end-to-end, all detectors:    {e2e_rate:12,.0f} lines/s ({n_e2e:,} track points)")
     print(f"fast-path decode / pyais: {fp_rate / pyp_rate:.2f}x")
+    print(f"end-to-end without detectors / pyais decode-only: {bare_rate / py_rate:.2f}x")
     print(f"end-to-end / pyais decode-only: {e2e_rate / py_rate:.2f}x")
     return 0
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lookout.geo.distance import distance_m
-from lookout.geo.grid import pairs_within, unit_vectors
+from lookout.geo.grid import SpatialGrid, pairs_within, unit_vectors
 
 CLUSTER = st.tuples(
     st.floats(-89.0, 89.0), st.floats(-180.0, 180.0), st.floats(0.001, 0.5)
@@ -49,6 +49,9 @@ def test_pairs_within_is_the_brute_force_answer(points, radius_m: float) -> None
     got = list(zip(found.i.tolist(), found.j.tolist(), strict=True))
     assert len(got) == len(set(got))
     assert set(got) == chord_brute_force(lat, lon, radius_m)
+    # small sets are compared directly (SMALL_SET); the grid must agree on them too
+    grid = SpatialGrid(lat, lon, radius_m).pairs()
+    assert set(zip(grid.i.tolist(), grid.j.tolist(), strict=True)) == set(got)
     for (i, j), d in zip(got, found.distance_m.tolist(), strict=True):
         assert abs(d - distance_m(lat[i], lon[i], lat[j], lon[j])) <= 1e-6 * max(1.0, d)
     # against haversine away from the edge: nothing within the radius is missed

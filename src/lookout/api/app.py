@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import lookout
-from lookout.api import routes_ingest, routes_sources, routes_vessels, stream
+from lookout.api import routes_events, routes_ingest, routes_sources, routes_vessels, stream
 from lookout.api.deps import ApiRuntime
 from lookout.api.stream import StreamHub
 
@@ -57,6 +57,6 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.hub = hub
-    for module in (routes_vessels, routes_sources, routes_ingest, stream):
+    for module in (routes_vessels, routes_events, routes_sources, routes_ingest, stream):
         app.include_router(module.router)
     return app

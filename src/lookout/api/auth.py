@@ -28,7 +28,7 @@ log = logging.getLogger("lookout.api.access")
 
 Action = Literal["read", "ingest"]
 """What an actor wants to do. Resources are strings: ``vessels``, ``vessel:<mmsi>``,
-``sources``, ``status``, ``stream``, ``event:<kind>``, ``alert:<member>``, ``stats``,
+``sources``, ``status``, ``stream``, ``events``, ``event:<kind>``, ``alert:<member>``, ``stats``,
 ``source:<member>/<name>``."""
 
 

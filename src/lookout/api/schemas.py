@@ -167,3 +167,37 @@ class StatusOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     version: str
+
+
+class EventOut(BaseModel):
+    """One version of a detector event (docs/detectors.md): the ``lookout detect`` record
+    plus ``version`` (1 for the first), ``at`` (this version's event time) and
+    ``severity`` (``info``, ``low``, ``medium``, ``high``)."""
+
+    id: str
+    kind: str
+    status: str
+    version: int
+    at: str | None
+    severity: str
+    mmsi: int | None
+    mmsis: list[int]
+    start: str | None
+    end: str | None
+    lat: float | None
+    lon: float | None
+    zone: str | None
+    details: dict[str, Any]
+    observations: list[str]
+    members: list[str]
+
+
+class EventsOut(BaseModel):
+    count: int
+    limit: int
+    events: list[EventOut]
+
+
+class EventDetailOut(BaseModel):
+    event: EventOut
+    versions: list[EventOut]

@@ -15,16 +15,18 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from lookout.api.auth import Actor, authorize, current_actor, require
 from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox
 from lookout.api.geojson import iso_utc
+from lookout.api.routes_events import event_out
 from lookout.model import BBox
 from lookout.pipeline import subjects
 from lookout.pipeline.ports import Bus, Subscription
@@ -37,14 +39,29 @@ router = APIRouter(prefix="/api/v1", tags=["stream"])
 
 STREAMED = (subjects.VESSELS, subjects.EVENTS, subjects.ALERTS, subjects.INGEST_STATS)
 _CLOSE: tuple[str, Mapping[str, Any]] = ("", {})
+_URGENT = frozenset({"event", "alert"})
+"""SSE message kinds a slow client loses last."""
+KINDS = ("vessel", "event", "alert", "stats")
+"""What ``GET /api/v1/stream?kinds=`` may name."""
 
 
 class ClientQueue:
-    """One client's bounded queue; lives on the event loop, fed from any thread."""
+    """One client's bounded queue; lives on the event loop, fed from any thread.
+
+    Two lanes: detector ``event`` and ``alert`` messages, and the rest (vessel updates,
+    stats). When the queue is full the oldest message of the second lane is dropped first: a
+    client that falls behind loses map updates, which the next update repairs, before it
+    loses an alert (only a queue full of events and alerts drops one of those).
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
         self._loop = loop
-        self._queue: asyncio.Queue[tuple[str, Mapping[str, Any]]] = asyncio.Queue(maxsize)
+        self._maxsize = maxsize
+        self._urgent: deque[tuple[str, Mapping[str, Any]]] = deque()
+        self._other: deque[tuple[str, Mapping[str, Any]]] = deque()
+        self._order: deque[bool] = deque()  # per queued message: urgent lane?
+        self._ready = asyncio.Event()
+        self._closed = False
         self.dropped = 0
 
     def offer(self, subject: str, payload: Mapping[str, Any]) -> None:
@@ -53,10 +70,18 @@ class ClientQueue:
             self._loop.call_soon_threadsafe(self._put, subject, payload)
 
     def _put(self, subject: str, payload: Mapping[str, Any]) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.dropped += 1
-        self._queue.put_nowait((subject, payload))
+        urgent = _kind(subject) in _URGENT
+        if len(self._order) >= self._maxsize:
+            self._drop(prefer_other=True)
+        (self._urgent if urgent else self._other).append((subject, payload))
+        self._order.append(urgent)
+        self._ready.set()
+
+    def _drop(self, *, prefer_other: bool) -> None:
+        lane_is_urgent = not (prefer_other and self._other)
+        (self._urgent if lane_is_urgent else self._other).popleft()
+        self._order.remove(lane_is_urgent)  # the oldest entry of that lane
+        self.dropped += 1
 
     def close(self) -> None:
         """Thread-safe: end this client's stream after what is queued."""
@@ -64,16 +89,21 @@ class ClientQueue:
             self._loop.call_soon_threadsafe(self._put_close)
 
     def _put_close(self) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-        self._queue.put_nowait(_CLOSE)
+        self._closed = True
+        self._ready.set()
 
     async def get(self, timeout_s: float) -> tuple[str, Mapping[str, Any]] | None:
         """The next message, ``None`` after ``timeout_s`` idle, ``("", {})`` when closed."""
-        try:
-            return await asyncio.wait_for(self._queue.get(), timeout_s)
-        except TimeoutError:
-            return None
+        if not self._order and not self._closed:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), timeout_s)
+            except TimeoutError:
+                return None
+        if self._order:
+            urgent = self._order.popleft()
+            return (self._urgent if urgent else self._other).popleft()
+        return _CLOSE
 
     def take_dropped(self) -> int:
         n, self.dropped = self.dropped, 0
@@ -156,6 +186,18 @@ def format_event(kind: str, payload: Mapping[str, Any], event_id: int | None = N
     return head.encode() + b"data: " + data + b"\n\n"
 
 
+def _shown(kind: str, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Events and alerts in the shape of ``GET /api/v1/events``; other payloads as they are."""
+    if kind == "event":
+        return event_out(payload).model_dump()
+    if kind == "alert":
+        shown = {k: v for k, v in payload.items() if k not in ("ts", "event")}
+        shown["at"] = iso_utc(float(payload["ts"]))
+        shown["event"] = event_out(payload["event"]).model_dump()
+        return shown
+    return payload
+
+
 def _wanted(subject: str, payload: Mapping[str, Any], bbox: BBox | None) -> bool:
     if bbox is None or _kind(subject) != "vessel":
         return True
@@ -166,7 +208,11 @@ def _wanted(subject: str, payload: Mapping[str, Any], bbox: BBox | None) -> bool
 
 
 async def _events(
-    hub: StreamHub, client: ClientQueue, actor: Actor, bbox: BBox | None
+    hub: StreamHub,
+    client: ClientQueue,
+    actor: Actor,
+    bbox: BBox | None,
+    kinds: frozenset[str] = frozenset(KINDS),
 ) -> AsyncIterator[bytes]:
     sent = 0
     try:
@@ -182,12 +228,13 @@ async def _events(
             if dropped:
                 yield format_event("dropped", {"dropped": dropped})
             subject, payload = item
-            if not _wanted(subject, payload, bbox):
+            if _kind(subject) not in kinds or not _wanted(subject, payload, bbox):
                 continue
             if not authorize(actor, "read", _resource(subject)):
                 continue
             sent += 1
-            yield format_event(_kind(subject), payload, sent)
+            kind = _kind(subject)
+            yield format_event(kind, _shown(kind, payload), sent)
     finally:
         hub.discard(client)
         log.info("stream closed actor=%s sent=%d", actor.name, sent)
@@ -201,14 +248,26 @@ async def stream(
     bbox: Annotated[
         str | None, Query(description="only vessel updates inside west,south,east,north")
     ] = None,
+    kinds: Annotated[
+        str | None, Query(description="comma-separated: vessel, event, alert, stats (all)")
+    ] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: ``vessel``, ``event``, ``alert``, ``stats`` and ``dropped``."""
     box = parse_bbox(bbox)
+    wanted = frozenset(KINDS)
+    if kinds is not None:
+        wanted = frozenset(k.strip() for k in kinds.split(",") if k.strip())
+        unknown = sorted(wanted - set(KINDS))
+        if unknown or not wanted:
+            raise HTTPException(
+                status_code=422,
+                detail=f"kinds: unknown {unknown[0]!r}" if unknown else "kinds: name one",
+            )
     require(actor, "read", "stream")
     hub: StreamHub = request.app.state.hub
     client = hub.open(runtime.bus)
     return StreamingResponse(
-        _events(hub, client, actor, box),
+        _events(hub, client, actor, box, wanted),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

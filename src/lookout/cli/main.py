@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import lookout
-from lookout.cli import decode, demo, doctor, ingest, replay, serve
+from lookout.cli import decode, demo, detect, doctor, ingest, replay, serve
 
 __all__ = ["app"]
 
@@ -42,6 +42,7 @@ def main(
 app.command("serve")(serve.serve)
 app.command("ingest")(ingest.ingest)
 app.command("decode")(decode.decode)
+app.command("detect")(detect.detect)
 app.command("replay")(replay.replay)
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)

@@ -66,7 +66,13 @@ def serve(
     if not settings.api_tokens:
         err_console.print("lookout: warning: no API tokens configured; every read gets 401 or 403")
     from lookout.api.server import serve_forever
+    from lookout.service.detect_setup import SetupError, setup_from_settings
+    from lookout.service.detection import build_detectors
     from lookout.service.runtime import Runtime
 
-    runtime = Runtime(settings)
+    try:  # a bad zone, ports or detector config file stops the start with its message
+        detectors = build_detectors(setup_from_settings(settings))
+    except (SetupError, ValueError, OSError) as exc:
+        fail(str(exc))
+    runtime = Runtime(settings, detectors=detectors)
     serve_forever(runtime, host=settings.host, port=settings.port, log_level=log_level)

@@ -30,7 +30,8 @@ and :meth:`Detector.load_state`.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Mapping
+import math
+from collections.abc import Hashable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -62,6 +63,10 @@ class Detector(Generic[S]):
     """
 
     kind: ClassVar[str] = ""
+    min_report_interval_s: ClassVar[float] = 0.0
+    """Positions of one vessel closer together than this may be thinned out before they reach
+    :meth:`update` (the pipeline keeps manoeuvres and late data; see
+    :meth:`lookout.pipeline.fuse.Fuser.run_detectors`). 0: every position."""
 
     def __init__(self) -> None:
         self._states: dict[Hashable, S] = {}
@@ -91,10 +96,18 @@ class Detector(Generic[S]):
     # -- tools for update / on_notify ----------------------------------------------------------
 
     def emit(self, ts: float, values: Mapping[str, Any], *, status: str = "provisional") -> None:
-        """Emit an event at event time ``ts`` carrying the measured ``values``."""
+        """Emit an event at event time ``ts`` carrying the measured ``values``.
+
+        Without an ``id`` in ``values`` the event gets ``<kind>-<mmsi or mmsis>-<ts>``: a new
+        version of an event must repeat the id of the first.
+        """
         if status not in EVENT_STATUSES:
             raise ValueError(f"unknown event status {status!r}")
-        self._out.append({"kind": self.kind, "ts": ts, "status": status, **values})
+        event = {"kind": self.kind, "ts": ts, "status": status, **values}
+        if "id" not in event:
+            mmsis = event.get("mmsis") or [event.get("mmsi")]
+            event["id"] = f"{self.kind}-{'-'.join(map(str, mmsis))}-{math.floor(ts)}"
+        self._out.append(event)
 
     def notify_at(self, key: Hashable, ts: float) -> None:
         """Call :meth:`on_notify` for ``key`` when event time reaches ``ts``; replaces its timer."""
@@ -116,6 +129,25 @@ class Detector(Generic[S]):
         if key is None:
             return []
         self._store(key, self.update(key, self._states.get(key), obs))
+        return self._drain()
+
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """:meth:`on_observation` for each of ``observations`` in order; their events."""
+        if type(self).on_observation is not Detector.on_observation:  # overridden: use it
+            out: list[Event] = []
+            for obs in observations:
+                out += self.on_observation(obs)
+            return out + self._drain()
+        key_of, update, states = self.key, self.update, self._states
+        for obs in observations:
+            key = key_of(obs)
+            if key is None:
+                continue
+            state = update(key, states.get(key), obs)
+            if state is None:
+                states.pop(key, None)
+            else:
+                states[key] = state
         return self._drain()
 
     def advance(self, watermark_ts: float) -> list[Event]:

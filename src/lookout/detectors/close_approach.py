@@ -104,6 +104,7 @@ class CloseApproachDetector(PairwiseDetector):
     """Two vessels passing within ``max_cpa_m`` at a relative speed above the threshold."""
 
     kind = "close_approach"
+    min_report_interval_s = 10.0  # positions are compared every 30 s
 
     def __init__(
         self, config: CloseApproachConfig | None = None, *, near_port: NearPort = never_near_port

@@ -68,6 +68,7 @@ class EncounterDetector(PairEpisodeDetector):
     """Two vessels close together, both slow, for a long time, away from ports."""
 
     kind = "encounter"
+    min_report_interval_s = 60.0  # an encounter lasts hours; ticks are 10 minutes apart
 
     def __init__(
         self, config: EncounterConfig | None = None, *, near_port: NearPort = never_near_port

@@ -11,9 +11,12 @@ is published ``confirmed`` with both ends and the same ``id``. A position arrivi
 falls inside the vessel's last confirmed gap (another member's receiver heard it after all)
 publishes that gap ``retracted``, and each remaining part that is still a gap again.
 
-Details: whether the network was receiving other vessels near each end (an injected
-``receiving_near(lat, lon, ts)`` callback; ``None`` = unknown), ``coverage_hole`` (nobody
-was receiving near one of the ends: the silence says nothing about the vessel), and
+Details: whether the network was receiving other vessels near each end (by default a
+:class:`~lookout.detectors.coverage.Coverage` fed with every position the detector sees; an
+injected ``receiving_near(lat, lon, ts)`` callback overrides it; ``None`` = unknown; the
+answer for the start is taken when the gap is first published and kept),
+``coverage_hole`` (nobody was receiving near one of the ends: the silence says nothing about
+the vessel), and
 ``suspected_disabling`` (GFW: a gap of at least ``disabling_min_gap_s`` whose two ends are
 both more than ``disabling_shore_distance_m`` from shore, not in a coverage hole; null
 without a :class:`~lookout.geo.shore.Shore`).
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookout.detectors.base import Detector, register_detector
+from lookout.detectors.coverage import Coverage
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
 from lookout.geo.distance import distance_m, implied_speed_kn
@@ -54,12 +58,14 @@ class AisGapConfig(VesselConfig):
 
 @dataclass(slots=True)
 class GapState:
-    """Per vessel: its last position, whether the current silence was published, and its
-    last confirmed gap (start, end) for retraction by late data."""
+    """Per vessel: its last position, whether the current silence was published (and then
+    whether others were received near its start), and its last confirmed gap (start, end)
+    for retraction by late data."""
 
     last: Fix
     published: bool = False
     closed: tuple[Fix, Fix] | None = None
+    receiving_start: bool | None = None
 
 
 @register_detector
@@ -74,11 +80,15 @@ class AisGapDetector(Detector[GapState]):
         *,
         shore: Shore | None = None,
         receiving_near: ReceivingNear | None = None,
+        coverage: Coverage | None = None,
     ) -> None:
+        """``receiving_near`` overrides the coverage this detector records itself
+        (``coverage``, a new :class:`Coverage` by default)."""
         super().__init__()
         self.config = config or AisGapConfig()
         self.shore = shore
         self.receiving_near = receiving_near
+        self.coverage = coverage if coverage is not None else Coverage()
         self.late_positions = 0
         """Positions older than their vessel's latest, not inside its last gap."""
         self._seen_ts = float("-inf")
@@ -90,6 +100,8 @@ class AisGapDetector(Detector[GapState]):
     def update(self, key: Hashable, state: GapState | None, obs: Observation) -> GapState:
         fix = Fix.of(obs)
         self._seen_ts = max(self._seen_ts, fix.ts)
+        if self.receiving_near is None:
+            self.coverage.record(obs.mmsi, fix.lat, fix.lon, fix.ts)
         if state is None:
             self.notify_at(key, fix.ts + self.config.min_gap_s)
             return GapState(fix)
@@ -97,7 +109,10 @@ class AisGapDetector(Detector[GapState]):
             self._late(obs.mmsi, state, fix)
             return state
         if fix.ts - state.last.ts >= self.config.min_gap_s:
-            self._publish(obs.mmsi, state.last, fix, fix.ts, "confirmed")
+            start_cover = (
+                state.receiving_start if state.published else self._receiving(obs.mmsi, state.last)
+            )
+            self._publish(obs.mmsi, state.last, fix, fix.ts, "confirmed", start_cover)
             state.closed = (state.last, fix)
         if state.published or self.timer(key) is None:
             self.notify_at(key, fix.ts + self.config.min_gap_s)
@@ -114,7 +129,8 @@ class AisGapDetector(Detector[GapState]):
             self.notify_at(key, ts)
         elif not state.published:
             assert isinstance(key, int)
-            self._publish(key, state.last, None, ts, "provisional")
+            state.receiving_start = self._receiving(key, state.last)
+            self._publish(key, state.last, None, ts, "provisional", state.receiving_start)
             state.published = True
         return state
 
@@ -124,28 +140,39 @@ class AisGapDetector(Detector[GapState]):
             self.late_positions += 1
             return
         start, end = state.closed
-        self._publish(mmsi, start, end, fix.ts, "retracted")
+        self._publish(mmsi, start, end, fix.ts, "retracted", self._receiving(mmsi, start))
         state.closed = None
         for before, after in ((start, fix), (fix, end)):
             if after.ts - before.ts >= self.config.min_gap_s:
-                self._publish(mmsi, before, after, fix.ts, "confirmed")
+                cover = self._receiving(mmsi, before)
+                self._publish(mmsi, before, after, fix.ts, "confirmed", cover)
                 state.closed = (before, after)
 
-    def _publish(self, mmsi: int, start: Fix, end: Fix | None, ts: float, status: str) -> None:
+    def _publish(
+        self,
+        mmsi: int,
+        start: Fix,
+        end: Fix | None,
+        ts: float,
+        status: str,
+        receiving_start: bool | None,
+    ) -> None:
         span = (start.ts, None if end is None else end.ts)
         fixes = (start,) if end is None else (start, end)
-        details = self._details(start, end, ts)
+        details = self._details(mmsi, start, end, ts, receiving_start)
         values = vessel_event(
             self.kind, mmsi, span, (start.lat, start.lon), fixes, details, self.thresholds()
         )
         self.emit(ts, values, status=status)
 
-    def _details(self, start: Fix, end: Fix | None, ts: float) -> dict[str, Any]:
+    def _details(
+        self, mmsi: int, start: Fix, end: Fix | None, ts: float, receiving_start: bool | None
+    ) -> dict[str, Any]:
         """The measured values of a gap (``end`` None: still silent at ``ts``)."""
         cfg = self.config
         end_ts = ts if end is None else end.ts
         details: dict[str, Any] = {"duration_s": end_ts - start.ts, "ongoing": end is None}
-        details["receiving_near_start"] = self._receiving(start)
+        details["receiving_near_start"] = receiving_start
         details["distance_to_shore_start_m"] = self._shore_m(start)
         ends = [details["receiving_near_start"]]
         shores = [details["distance_to_shore_start_m"]]
@@ -154,7 +181,7 @@ class AisGapDetector(Detector[GapState]):
             details["end_lat"], details["end_lon"] = end.lat, end.lon
             details["distance_m"] = moved
             details["implied_speed_kn"] = implied_speed_kn(moved, end.ts - start.ts)
-            details["receiving_near_end"] = self._receiving(end)
+            details["receiving_near_end"] = self._receiving(mmsi, end)
             details["distance_to_shore_end_m"] = self._shore_m(end)
             ends.append(details["receiving_near_end"])
             shores.append(details["distance_to_shore_end_m"])
@@ -169,10 +196,11 @@ class AisGapDetector(Detector[GapState]):
             details["suspected_disabling"] = far and long and hole is not True
         return details
 
-    def _receiving(self, fix: Fix) -> bool | None:
-        return (
-            None if self.receiving_near is None else self.receiving_near(fix.lat, fix.lon, fix.ts)
-        )
+    def _receiving(self, mmsi: int, fix: Fix) -> bool | None:
+        """Were vessels other than ``mmsi`` received near ``fix``?"""
+        if self.receiving_near is not None:
+            return self.receiving_near(fix.lat, fix.lon, fix.ts)
+        return self.coverage.receiving_near(fix.lat, fix.lon, fix.ts, exclude_mmsi=mmsi)
 
     def _shore_m(self, fix: Fix) -> float | None:
         return None if self.shore is None else self.shore.distance_to_shore_m(fix.lat, fix.lon)
@@ -181,6 +209,7 @@ class AisGapDetector(Detector[GapState]):
         data = super().snapshot()
         data["seen_ts"] = None if self._seen_ts == float("-inf") else self._seen_ts
         data["late_positions"] = self.late_positions
+        data["coverage"] = self.coverage.snapshot()
         return data
 
     def restore(self, data: Mapping[str, Any]) -> None:
@@ -188,12 +217,14 @@ class AisGapDetector(Detector[GapState]):
         seen = data.get("seen_ts")
         self._seen_ts = float("-inf") if seen is None else float(seen)
         self.late_positions = int(data.get("late_positions", 0))
+        self.coverage.restore(data.get("coverage", {}))
 
     def dump_state(self, state: GapState) -> Any:
         closed = None if state.closed is None else [f.dump() for f in state.closed]
-        return [state.last.dump(), state.published, closed]
+        return [state.last.dump(), state.published, closed, state.receiving_start]
 
     def load_state(self, data: Any) -> GapState:
-        last, published, closed = data
+        last, published, closed, *rest = data
         pair = None if closed is None else (Fix.load(closed[0]), Fix.load(closed[1]))
-        return GapState(Fix.load(last), bool(published), pair)
+        receiving = rest[0] if rest else None
+        return GapState(Fix.load(last), bool(published), pair, receiving)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from lookout.detectors.vessel import Fix
-from lookout.geo.distance import distance_m, implied_speed_kn
+from lookout.geo.distance import METRES_PER_DEGREE, distance_m, implied_speed_kn
 
 __all__ = ["MAX_PLACES", "MAX_SKIPPED", "Hop", "Places", "is_sar_aircraft", "run_of"]
 
@@ -35,6 +35,9 @@ MAX_PLACES = 3
 """Places remembered per MMSI."""
 MAX_SKIPPED = 3
 """Positions of the current place that may be skipped as off (bad time stamps)."""
+
+_SURELY_WITHIN_DEG_PER_M = 1.0 / (METRES_PER_DEGREE * 1.4143)
+"""Degrees per metre of a coordinate step that keeps a move within that many metres."""
 
 
 def is_sar_aircraft(mmsi: int, msg_type: int) -> bool:
@@ -86,10 +89,23 @@ class Places:
         current = heads[0]
         if fix.ts < current.ts:
             return None
+        before = self.before
+        # Nearly every report is a few hundred metres from the last: within min_jump_m for
+        # certain when both coordinate steps are under its 1/sqrt(2) (longitude steps shrink
+        # by cos(latitude) <= 1), so the great-circle distance need not be computed.
+        near = min_jump_m * _SURELY_WITHIN_DEG_PER_M
+        if abs(fix.lat - current.lat) < near and abs(fix.lon - current.lon) < near:
+            before.append(current)
+            if len(before) > MAX_SKIPPED:
+                del before[0]
+            heads[0] = fix
+            return None
         moved = distance_m(current.lat, current.lon, fix.lat, fix.lon)
         speed = implied_speed_kn(moved, fix.ts - current.ts)
         if moved <= min_jump_m or speed <= max_speed_kn:
-            self.before = [*self.before[1 - MAX_SKIPPED :], current]
+            before.append(current)
+            if len(before) > MAX_SKIPPED:
+                del before[0]
             heads[0] = fix
             return None
         skip_kn = max_speed_kn if sog_kn is None else min(max_speed_kn, 2.0 * sog_kn + 5.0)

@@ -5,6 +5,17 @@ distance of a :class:`~lookout.geo.shore.Shore` below ``-min_inland_m``) is on l
 coast positions are not judged: ports, rivers and the coarseness of coastline data (the 1 km
 global land mask reads coastal cells as land) make a few hundred metres meaningless.
 
+**Waterways.** Coastline data misses narrow water: the 1 km land mask reads an inner harbour,
+a river mouth or a delta channel as land, up to several kilometres from open water (Boston
+Inner Harbor, the Pearl River delta, the Oakland estuary in the shared recordings). A vessel
+that *sails* there is evidence of water: an inland position reached from the vessel's last
+position afloat (at sea, or itself reached that way) within ``passage_max_gap_s`` at no more
+than ``passage_speed_kn`` is taken as a waterway the data lacks, and raises nothing. A
+position that jumps inland (a corrupt or spoofed report) is judged as above. A vessel with no
+position afloat in the last ``passage_max_gap_s`` (first heard inland, or after a silence)
+cannot be told from one moored in such a channel; it is judged inland only beyond
+``unverified_min_inland_m``, past the waterways the land mask misses.
+
 One event per continuous episode: the first inland position opens it and publishes it
 ``provisional`` at once (``end_ts`` null); the next position that is not inland, or no
 position for ``max_gap_s`` (event time), ends it and publishes it ``confirmed`` with
@@ -14,17 +25,23 @@ without) nothing is ever inland.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lookout.detectors.base import Detector, register_detector
+import numpy as np
+
+from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, ShoreCheck, VesselConfig, beyond_shore, vessel_event
+from lookout.geo.distance import distance_m, implied_speed_kn
 from lookout.geo.shore import Shore
 from lookout.model import Observation
 
 __all__ = ["LandState", "PositionOnLandConfig", "PositionOnLandDetector"]
+
+_MAX_AFLOAT = 500_000
+"""Vessels whose last position afloat is remembered before the stale ones are forgotten."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +50,16 @@ class PositionOnLandConfig(VesselConfig):
 
     min_inland_m: float = setting(2_000.0, "More than this far inland from the coast, metres.")
     max_gap_s: float = setting(3_600.0, "No position for this long ends an episode, seconds.")
+    passage_speed_kn: float = setting(
+        50.0, "An inland position reached from afloat at most this fast is a waterway, knots."
+    )
+    passage_max_gap_s: float = setting(
+        3_600.0, "... and at most this long after the position afloat, seconds."
+    )
+    unverified_min_inland_m: float = setting(
+        8_000.0,
+        "With no recent position afloat (first heard inland), inland only beyond this, metres.",
+    )
 
 
 @dataclass(slots=True)
@@ -59,6 +86,61 @@ class PositionOnLandDetector(Detector[LandState]):
         super().__init__()
         self.config = config or PositionOnLandConfig()
         self.shore = shore
+        # A shore that can say "at sea" at once (a land mask) spares the distance search for
+        # the positions at sea: almost all of them.
+        self._is_land = getattr(shore, "is_land", None)
+        self._land_flags = getattr(shore, "land_flags", None)
+        self._afloat: dict[int, tuple[float, float, float]] = {}
+        """Per vessel, its last position afloat (time, lat, lon): see Waterways."""
+
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """As the base class, but with a shore that flags land cells for a whole batch at
+        once (a land mask), positions at sea of vessels with no state are skipped unread:
+        they could only create an empty state."""
+        flags = self._land_flags
+        if flags is None or not observations:
+            return super().on_observations(observations)
+        on_land = flags(
+            np.fromiter((o.lat for o in observations), np.float64, len(observations)),
+            np.fromiter((o.lon for o in observations), np.float64, len(observations)),
+        ).tolist()
+        states, afloat = self._states, self._afloat
+        todo = []
+        for o, land in zip(observations, on_land, strict=True):
+            if land or o.mmsi in states:
+                todo.append(o)
+            else:
+                self._set_afloat(o)
+        if len(afloat) > _MAX_AFLOAT:
+            newest = max(ts for ts, _, _ in afloat.values())
+            for mmsi in [
+                m for m, v in afloat.items() if v[0] < newest - self.config.passage_max_gap_s
+            ]:
+                del afloat[mmsi]
+        return super().on_observations(todo)
+
+    def _set_afloat(self, obs: Observation) -> None:
+        known = self._afloat.get(obs.mmsi)
+        if known is None or obs.observed_ts >= known[0]:
+            self._afloat[obs.mmsi] = (obs.observed_ts, obs.lat, obs.lon)
+
+    def _recently_afloat(self, obs: Observation) -> bool:
+        known = self._afloat.get(obs.mmsi)
+        return known is not None and 0.0 <= obs.observed_ts - known[0] <= (
+            self.config.passage_max_gap_s
+        )
+
+    def _by_waterway(self, obs: Observation) -> bool:
+        """Was ``obs`` reached by sailing from the vessel's last position afloat?"""
+        known = self._afloat.get(obs.mmsi)
+        if known is None:
+            return False
+        ts, lat, lon = known
+        elapsed = obs.observed_ts - ts
+        if not 0.0 <= elapsed <= self.config.passage_max_gap_s:
+            return False
+        moved = distance_m(lat, lon, obs.lat, obs.lon)
+        return implied_speed_kn(moved, elapsed) <= self.config.passage_speed_kn
 
     def thresholds(self) -> dict[str, float]:
         return self.config.values()
@@ -72,12 +154,25 @@ class PositionOnLandDetector(Detector[LandState]):
         if state.last is not None and obs.observed_ts - state.last.ts > self.config.max_gap_s:
             self._close(obs.mmsi, state)
         limit = -self.config.min_inland_m
-        at_sea, state.shore = beyond_shore(self.shore, state.shore, obs.lat, obs.lon, limit)
+        if self._is_land is not None and not self._is_land(obs.lat, obs.lon):
+            at_sea = True
+        else:
+            at_sea, state.shore = beyond_shore(self.shore, state.shore, obs.lat, obs.lon, limit)
         if at_sea:
             self._close(obs.mmsi, state)
+            self._set_afloat(obs)
             return state
-        fix = Fix.of(obs)
+        if state.start is None and self._by_waterway(obs):
+            self._set_afloat(obs)  # sailing up a waterway: afloat still
+            return state
         depth = self.shore.distance_to_shore_m(obs.lat, obs.lon)
+        if (
+            state.start is None
+            and -depth <= self.config.unverified_min_inland_m
+            and not self._recently_afloat(obs)
+        ):
+            return state  # maybe moored in a channel the coastline data lacks
+        fix = Fix.of(obs)
         state.deepest_m = min(state.deepest_m, depth)
         state.count += 1
         state.last = fix
@@ -120,6 +215,17 @@ class PositionOnLandDetector(Detector[LandState]):
             self.thresholds(),
         )
         self.emit(ts, values, status=status)
+
+    def snapshot(self) -> dict[str, Any]:
+        data = super().snapshot()
+        data["afloat"] = [[m, *v] for m, v in self._afloat.items()]
+        return data
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        super().restore(data)
+        self._afloat = {
+            int(m): (float(t), float(a), float(o)) for m, t, a, o in data.get("afloat", ())
+        }
 
     def dump_state(self, state: LandState) -> Any:
         shore = None if state.shore is None else list(state.shore)

@@ -88,6 +88,7 @@ class LoiteringDetector(Detector[LoiteringState]):
     """One vessel slow, far from shore, for hours; see the module docstring."""
 
     kind = "loitering"
+    min_report_interval_s = 60.0  # loitering lasts hours
 
     def __init__(
         self,

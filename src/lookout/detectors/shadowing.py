@@ -72,6 +72,7 @@ class ShadowingDetector(PairEpisodeDetector):
     """Two vessels under way close together on nearly the same course, for a long time."""
 
     kind = "shadowing"
+    min_report_interval_s = 30.0  # shadowing lasts an hour or more
 
     def __init__(self, config: ShadowingConfig | None = None) -> None:
         self.config = config or ShadowingConfig()

@@ -226,6 +226,7 @@ class SwarmDetector(PairwiseDetector):
     """At least ``min_vessels`` slow vessels within ``radius_m`` of one centre, for hours."""
 
     kind = "swarm"
+    min_report_interval_s = 60.0  # a swarm lasts hours; ticks are 10 minutes apart
 
     def __init__(
         self, config: SwarmConfig | None = None, *, near_port: NearPort = never_near_port

@@ -63,7 +63,8 @@ class _ZoneCrossingDetector(Detector[ZoneVisit]):
             for zone_id in self._crossed(state.zones, here):
                 zone = self.zones.get(zone_id)
                 if zone is not None:
-                    self.emit(obs.observed_ts, _values(self.kind, zone, state, obs), status="confirmed")
+                    values = _values(self.kind, zone, state, obs)
+                    self.emit(obs.observed_ts, values, status="confirmed")
         return ZoneVisit(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member, here)
 
     def _crossed(self, before: tuple[str, ...], now: tuple[str, ...]) -> list[str]:

@@ -23,6 +23,7 @@ from lookout.geo.distance import EARTH_RADIUS_M
 
 __all__ = [
     "MIN_CELL",
+    "SMALL_SET",
     "Pairs",
     "SpatialGrid",
     "cell_keys",
@@ -212,6 +213,21 @@ def _expand(owners: IntArray, starts: IntArray, ends: IntArray) -> tuple[IntArra
     return owner, np.repeat(starts[runs], lengths) + within
 
 
+SMALL_SET = 48
+"""Up to this many positions, :func:`pairs_within` compares every pair directly: cheaper than
+building a grid (a sparse recording compares two or three vessels at every tick)."""
+
+
 def pairs_within(lat_deg: ArrayLike, lon_deg: ArrayLike, radius_m: float) -> Pairs:
     """Every pair of the positions at most ``radius_m`` metres apart (see :class:`SpatialGrid`)."""
-    return SpatialGrid(lat_deg, lon_deg, radius_m).pairs()
+    lat = np.asarray(lat_deg, dtype=np.float64).ravel()
+    if len(lat) > SMALL_SET:
+        return SpatialGrid(lat, lon_deg, radius_m).pairs()
+    if not radius_m > 0.0:
+        raise ValueError(f"radius_m must be positive, got {radius_m}")
+    i, j = np.triu_indices(len(lat), k=1)
+    xyz = unit_vectors(lat, lon_deg).reshape(-1, 3)
+    chord = np.sqrt(((xyz[i] - xyz[j]) ** 2).sum(axis=1))
+    limit = chord_of(float(radius_m))
+    keep = chord <= limit
+    return Pairs(i[keep].astype(np.int64), j[keep].astype(np.int64), distance_of_chord(chord[keep]))

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 __all__ = [
     "BBox",
+    "Detection",
     "Frame",
     "IngestReceipt",
     "Lines",
@@ -151,6 +152,28 @@ class Observation:
     @property
     def observed_at(self) -> datetime:
         return datetime.fromtimestamp(self.observed_ts, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A vessel seen by something other than AIS: a satellite SAR or optical detection, a radar
+    contact, a patrol sighting.
+
+    ``id`` is the detection's own identifier (unique within its source), ``ts`` when the
+    vessel was there (seconds since the Unix epoch, UTC), ``source`` what saw it (``sar``,
+    ``optical``, ``radar``, ``patrol``, ...), ``member`` whose detection it is.
+    """
+
+    id: str
+    ts: float
+    lat: float
+    lon: float
+    source: str
+    member: str = ""
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.ts, tz=UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,9 @@ frame -> decode -> validate -> dedupe -> fuse -> detectors -> :class:`BatchResul
 **Input.** A sequence of :class:`~lookout.model.Frame` (raw lines) or
 :class:`~lookout.model.Lines` (blocks of lines that arrived together), :class:`ReportRecord`
 (decoded CSV/JSON rows), :class:`~lookout.model.Rejection` (rows a source could not read; they
-are counted) and :class:`Submission` (one sender's push, answered with one receipt). Each
+are counted), :class:`~lookout.model.Detection` (non-AIS detections: handed to the detectors
+that have an ``on_detection`` method, nothing else; they neither count as lines nor advance
+the watermark) and :class:`Submission` (one sender's push, answered with one receipt). Each
 ``(member, source, receiver)`` has its own :class:`~lookout.ais.framing.Framer`, kept across
 batches, so a multi-sentence message may span batches. Consecutive frames (and line blocks) of
 one framer are framed together; frames whose ``received_ts`` differ by at most
@@ -58,9 +60,18 @@ from lookout.ais.framing import Framer
 from lookout.detectors.base import Detector
 from lookout.fusion.dedupe import Deduplicator
 from lookout.fusion.tracks import TrackConfig, VesselTracker
-from lookout.model import Frame, IngestReceipt, Lines, Rejection, ReportRecord, VesselState
+from lookout.model import (
+    Detection,
+    Frame,
+    IngestReceipt,
+    Lines,
+    Rejection,
+    ReportRecord,
+    VesselState,
+)
 from lookout.model.rows import TrackRows, VesselRows
 from lookout.pipeline import subjects
+from lookout.pipeline.alerts import alert_messages
 from lookout.pipeline.fuse import Fuser
 from lookout.pipeline.ports import StoreBatch
 from lookout.pipeline.results import (
@@ -74,7 +85,7 @@ from lookout.pipeline.results import (
 
 __all__ = ["BatchResult", "Pipeline", "PipelineConfig", "Submission"]
 
-Item = Frame | Lines | ReportRecord | Rejection
+Item = Frame | Lines | ReportRecord | Rejection | Detection
 
 
 def _run_lines(items: Sequence[Item], i: int, j: int) -> Sequence[str]:
@@ -230,6 +241,7 @@ class Pipeline:
         publish_vessels: bool,
     ) -> BatchResult:
         tracker = self._fuser.tracker
+        self._fuser.run_detectors(batch)
         watermark = tracker.watermark_ts
         if watermark is not None:
             for detector in self._fuser.detectors:
@@ -242,7 +254,9 @@ class Pipeline:
         messages = batch.messages
         if publish_vessels:
             messages.extend((subjects.vessel(v[0]), vessel_row_payload(v)) for v in vessels)
-        messages.extend((subjects.event(e["kind"]), e) for e in batch.events)
+        for event in batch.events:
+            messages.append((subjects.event(event["kind"]), event))
+            messages.extend(alert_messages(event))
         if counts:
             payload = counts_payload(batch.number, batch.now_ts, counts)
             messages.append((subjects.INGEST_STATS, payload))
@@ -253,6 +267,7 @@ class Pipeline:
             counts=counts,
             receipts=keyed_receipts(keys, receipts),
             received_ts=batch.now_ts,
+            events=batch.events,
         )
         return BatchResult(store, messages, receipts, batch.events, batch.rejections)
 
@@ -274,6 +289,8 @@ class Pipeline:
                 member = first.member
                 simulated = (member, first.source) in self.config.simulated_sources
                 self._fuser.record(batch, first, simulated, receipt)
+            elif type(first) is Detection:
+                self._fuser.detection(batch, first)
             else:
                 self._source_reject(batch, first, member, receipt)  # type: ignore[arg-type]
             i += 1

@@ -8,6 +8,7 @@ identities, counts, rejections, detector events. The rules it applies are docume
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -18,8 +19,15 @@ from lookout.detectors.base import Detector
 from lookout.fusion.dedupe import Deduplicator
 from lookout.fusion.identity import Identity, static_from_fields, static_from_record
 from lookout.fusion.tracks import VesselTracker
-from lookout.model import Observation, Rejection, RejectReason, ReportRecord
-from lookout.model.rows import TRACK_POINT_FIELDS, TrackRow, new_track_point
+from lookout.model import (
+    Detection,
+    Observation,
+    Rejection,
+    RejectReason,
+    ReportRecord,
+    StaticReport,
+)
+from lookout.model.rows import TRACK_POINT_FIELDS, TrackRow
 from lookout.pipeline import subjects
 from lookout.pipeline.results import BatchState, Counts
 
@@ -47,6 +55,52 @@ Tag = tuple[int, int, int]
 """What the dedupe memory keeps of an accepted transmission: (batch, track index, mmsi)."""
 
 
+SAMPLE_SPEED_STEP_KN = 1.0
+"""A thinned report stream keeps a position whose speed changed this much since the last kept."""
+
+
+class ReportSampler:
+    """Per vessel, the last position handed on (time, speed); see :meth:`Fuser.run_detectors`.
+
+    Vessels silent for ``forget_s`` of event time are forgotten when the memory is swept
+    (every ``forget_s`` of event time), so it stays the size of the active fleet.
+    """
+
+    __slots__ = ("_last", "_next_sweep_ts", "forget_s", "interval_s")
+
+    def __init__(self, interval_s: float, forget_s: float = 3600.0) -> None:
+        self.interval_s = interval_s
+        self.forget_s = max(forget_s, interval_s)
+        self._last: dict[int, tuple[float, float]] = {}
+        self._next_sweep_ts = -math.inf
+
+    def sample(self, observations: Sequence[Observation]) -> list[Observation]:
+        last, interval, step = self._last, self.interval_s, SAMPLE_SPEED_STEP_KN
+        kept: list[Observation] = []
+        newest = -math.inf
+        for obs in observations:
+            t = obs.observed_ts
+            speed = obs.speed_kn
+            seen = last.get(obs.mmsi)
+            if (
+                seen is None
+                or t - seen[0] >= interval
+                or t < seen[0]
+                or (speed is not None and abs(speed - seen[1]) >= step)
+            ):
+                if seen is None or t >= seen[0]:
+                    last[obs.mmsi] = (t, math.nan if speed is None else speed)
+                kept.append(obs)
+            if t > newest:
+                newest = t
+        if newest >= self._next_sweep_ts:
+            cut = newest - self.forget_s
+            for mmsi in [m for m, (ts, _) in last.items() if ts < cut]:
+                del last[mmsi]
+            self._next_sweep_ts = newest + self.forget_s
+        return kept
+
+
 class Fuser:
     """Holds the dedupe memory, the vessel tracker and the detectors; see the module doc."""
 
@@ -64,6 +118,7 @@ class Fuser:
         self.publish_observations = publish_observations
         self._statics: dict[str, tuple[int, Identity, int]] = {}
         self._receivers_of: dict[str, tuple[str]] = {}
+        self._samplers: dict[float, ReportSampler] = {}
 
     def _receivers(self, receiver: str) -> tuple[str]:
         """The receivers of a first copy: one shared tuple per receiver (less to build, and
@@ -236,11 +291,20 @@ class Fuser:
         report = static_from_fields(fields, observed_ts=ts, member=m.member, source=m.source)
         if self.tracker.add_static(report):
             batch.statics.append(report)
+            self._identity_news(batch, report)
         identity = self.tracker.identity(mmsi)
         if identity is not None and fields.get("msg_type") in _PURE_STATIC_TYPES:
             if len(self._statics) >= _MAX_STATIC_MEMO:
                 self._statics.clear()
             self._statics[m.payload] = (mmsi, identity, identity.version)
+
+    def _identity_news(self, batch: BatchState, report: StaticReport) -> None:
+        """Hand an identity report that changed something to the detectors that watch
+        identities (those with an ``on_static`` method: ship type, name, call sign, IMO)."""
+        for detector in self.detectors:
+            on_static = getattr(detector, "on_static", None)
+            if on_static is not None:
+                batch.events.extend(on_static(report))
 
     def _reject(
         self,
@@ -282,20 +346,57 @@ class Fuser:
         simulated: bool,
     ) -> None:
         """Detectors and observation messages for one accepted position."""
-        point = new_track_point(*row)
+        mmsi, _, ts, lat, lon, speed, course, heading, member, source, receivers = row[:11]
         # fmt: off
         obs = Observation(
-            point.mmsi, msg_type, point.observed_ts, point.lat, point.lon, point.speed_kn,
-            point.course_deg, point.heading_deg, status, point.member, point.source,
-            point.receivers, received_ts, _key_text(key), simulated,
+            mmsi, msg_type, ts, lat, lon, speed, course, heading, status, member, source,
+            receivers, received_ts, _key_text(key), simulated,
         )
         # fmt: on
-        for detector in self.detectors:
-            batch.events.extend(detector.on_observation(obs))
+        if self.detectors:
+            batch.observations.append(obs)
         if self.publish_observations:
             batch.messages.append(
                 (subjects.observation(obs.member, obs.source), observation_payload(obs))
             )
+
+    def run_detectors(self, batch: BatchState) -> None:
+        """Hand the batch's accepted positions to the detectors, once per detector.
+
+        A detector whose ``min_report_interval_s`` is positive gets a thinned stream: per
+        vessel, a position at least that long after the last one it got, or whose speed
+        differs from it by ``SAMPLE_SPEED_STEP_KN`` or more (a manoeuvre), or that is older
+        than it (late data, for the detector to judge). Detectors that decide on hours of
+        behaviour (loitering, encounters, swarms) need no 5-second reports.
+        """
+        observations = batch.observations
+        if not observations:
+            return
+        batch.observations = []
+        thinned: dict[float, list[Observation]] = {}
+        for detector in self.detectors:
+            interval = detector.min_report_interval_s
+            if interval > 0.0:
+                given = thinned.get(interval)
+                if given is None:
+                    given = thinned[interval] = self._sampler(interval).sample(observations)
+            else:
+                given = observations
+            batch.events.extend(detector.on_observations(given))
+
+    def _sampler(self, interval: float) -> ReportSampler:
+        sampler = self._samplers.get(interval)
+        if sampler is None:
+            sampler = self._samplers[interval] = ReportSampler(interval)
+        return sampler
+
+    def detection(self, batch: BatchState, det: Detection) -> None:
+        """A non-AIS detection: to every detector with an ``on_detection`` method
+        (``dark_vessel``); it changes nothing else."""
+        for detector in self.detectors:
+            on_detection = getattr(detector, "on_detection", None)
+            if on_detection is not None:
+                batch.events.extend(on_detection(det))
 
     # -- decoded records -----------------------------------------------------------------------
 
@@ -319,6 +420,7 @@ class Fuser:
         counts.accepted += 1
         if report is not None and self.tracker.add_static(report):
             batch.statics.append(report)
+            self._identity_news(batch, report)
         if rec.lat is None or rec.lon is None:
             return  # identity only
         key = (rec.mmsi, rec.observed_ts, rec.lat, rec.lon)

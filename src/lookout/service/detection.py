@@ -29,6 +29,7 @@ from typing import Any
 # Importing the detector modules registers them.
 from lookout.detectors import (
     close_approach,
+    dark,
     encounter,
     gap,
     identity,
@@ -66,6 +67,7 @@ CONFIG_TYPES: Mapping[str, type[Any]] = MappingProxyType(
         "speed_anomaly": speed.SpeedAnomalyConfig,
         "identity_conflict": identity.IdentityConflictConfig,
         "position_on_land": land.PositionOnLandConfig,
+        "dark_vessel": dark.DarkVesselConfig,
     }
 )
 """The config dataclass of every detector that has thresholds, by kind."""
@@ -142,6 +144,8 @@ def _build_one(kind: str, setup: DetectionSetup, index: ZoneIndex | None) -> Det
             return identity.IdentityConflictDetector(config)
         case "position_on_land":
             return land.PositionOnLandDetector(config, shore=shore)
+        case "dark_vessel":
+            return dark.DarkVesselDetector(config)
     cls = detector_types()[kind]  # a third-party plugin: defaults only
     return cls()
 
@@ -207,9 +211,9 @@ def _config(kind: str, cls: type[Any], values: Mapping[str, Any], where: str) ->
     if profile is not None:
         profiles = PROFILES.get(kind, {})
         if profile not in profiles:
-            names = ", ".join(sorted(profiles)) or "none"
+            listed = ", ".join(sorted(profiles)) or "none"
             raise DetectorConfigError(
-                f"{where}: [{kind}] profile {profile!r} is unknown (profiles: {names})"
+                f"{where}: [{kind}] profile {profile!r} is unknown (profiles: {listed})"
             )
         base = profiles[profile]
     names = {f.name: f for f in fields(cls)}

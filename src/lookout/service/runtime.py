@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lookout.bus.inprocess import InProcessBus
+from lookout.detectors.base import Detector
 from lookout.model import IngestReceipt
 from lookout.pipeline import subjects
 from lookout.pipeline.batcher import MicroBatcher
@@ -100,8 +101,13 @@ class Runtime:
         bus: Bus | None = None,
         clock: Callable[[], float] = time.time,
         max_queued_lines: int = 200_000,
+        detectors: Sequence[Detector[Any]] | None = None,
     ) -> None:
+        """``detectors`` replaces the suite the settings describe (tests, embedding)."""
         self.settings = settings
+        self._detectors = detectors
+        self.detector_kinds: list[str] = []
+        """The kinds of the detectors running (once started)."""
         self._store = store
         self.bus: Bus = bus if bus is not None else InProcessBus()
         self._clock = clock
@@ -166,6 +172,13 @@ class Runtime:
         """Open the store, start the ingest and writer threads and the sources (once)."""
         if self._thread is not None:
             return
+        detectors = self._detectors
+        if detectors is None:  # before anything opens: a bad zone file stops the start
+            from lookout.service.detect_setup import setup_from_settings
+            from lookout.service.detection import build_detectors
+
+            detectors = build_detectors(setup_from_settings(self.settings))
+        self.detector_kinds = [d.kind for d in detectors]
         if self._store is None:
             from lookout.storage.sqlite_process import SqliteProcessStore
 
@@ -178,7 +191,9 @@ class Runtime:
                 synchronous=self.settings.sqlite_synchronous,
                 retention_s=retention_s,
             )
-        self._pipeline = Pipeline(self._pipeline_config(), recall=self._store.vessel)
+        self._pipeline = Pipeline(
+            self._pipeline_config(), detectors=detectors, recall=self._store.vessel
+        )
         self._write_async = getattr(self._store, "write_async", None)
         self._writer = threading.Thread(target=self._write_loop, name="lookout-writer", daemon=True)
         self._writer.start()

@@ -74,6 +74,23 @@ class Settings:
     """Configured sources (see SourceConfig). Env ``LOOKOUT_SOURCES_FILE`` (JSON list)."""
     max_body_bytes: int = 8 * 1024 * 1024
     """Largest accepted HTTP push body, bytes. Env ``LOOKOUT_MAX_BODY_BYTES``."""
+    detectors: str = "all"
+    """Detectors that run live: ``all``, ``none`` or a comma-separated list of kinds.
+    Env ``LOOKOUT_DETECTORS``."""
+    detector_config: Path | None = None
+    """TOML file of detector thresholds (docs/detectors.md). Env ``LOOKOUT_DETECTOR_CONFIG``."""
+    zones: tuple[Path, ...] = ()
+    """Zone files to watch (GeoJSON, GeoPackage, Shapefile, KML). Env ``LOOKOUT_ZONES``
+    (paths separated by ``:``)."""
+    region: str | None = None
+    """A bundled region pack whose zones are watched too (``scs``); none by default.
+    Env ``LOOKOUT_REGION``."""
+    shore: str = "landmask"
+    """Where distances to shore come from: ``landmask`` (the 1 km global land mask) or
+    ``none`` (rules that need the shore do not apply). Env ``LOOKOUT_SHORE``."""
+    ports_file: Path | None = None
+    """More ports and anchorages (CSV with latitude/longitude columns, or GeoJSON points) on top
+    of the installed set (searoute's ports). Env ``LOOKOUT_PORTS_FILE``."""
 
     @property
     def db_path(self) -> Path:
@@ -108,6 +125,12 @@ class Settings:
             api_tokens=tokens,
             sources=sources,
             max_body_bytes=int(_env("MAX_BODY_BYTES", str(8 * 1024 * 1024))),
+            detectors=_env("DETECTORS", "all"),
+            detector_config=Path(config) if (config := _env("DETECTOR_CONFIG", "")) else None,
+            zones=tuple(Path(p) for p in _env("ZONES", "").split(os.pathsep) if p),
+            region=_env("REGION", "") or None,
+            shore=_env("SHORE", "landmask"),
+            ports_file=Path(ports) if (ports := _env("PORTS_FILE", "")) else None,
         )
 
     def __repr__(self) -> str:

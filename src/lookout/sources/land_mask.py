@@ -12,6 +12,11 @@ within about 1 km of the coast may read as on land; compare with a tolerance of 
 that (``position_on_land`` fires beyond 2 km). Distances beyond ``max_distance_m`` are
 reported as ``max_distance_m`` (at sea) or ``-max_distance_m`` (inland): "at least that far".
 Most lakes read as land.
+
+Speed: the mask is indexed directly (the package's own lookup converts and checks its
+arguments on every call), and distances are remembered per cell of :data:`CACHE_CELL_DEG`
+(about 550 m, well inside the mask's own 1 km accuracy), so a vessel sailing along a coast
+costs a ring search once per cell it enters, not once per report.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ from numpy.typing import NDArray
 
 from lookout.geo.distance import EARTH_RADIUS_M
 
-__all__ = ["BEARINGS", "LandMaskShore"]
+__all__ = ["BEARINGS", "CACHE_CELL_DEG", "CACHE_SIZE", "LandMaskShore"]
 
 BEARINGS = 24
 """Directions sampled on each ring (15 degrees apart)."""
+
+CACHE_CELL_DEG = 0.005
+"""Distances are remembered per cell of this many degrees of latitude and longitude."""
+CACHE_SIZE = 500_000
+"""Cells remembered; when full, the memory starts again."""
 
 _ANGLES = np.radians(np.arange(BEARINGS) * (360.0 / BEARINGS))
 
@@ -39,6 +49,15 @@ class LandMaskShore:
         from global_land_mask import globe  # loads the mask file (a few MB) once
 
         self._globe: Any = globe
+        ocean = globe._mask  # True = ocean; rows from 90 N southwards, columns from 180 W
+        self._ocean: NDArray[np.bool_] = ocean
+        self._ocean_rows: list[Any] = list(ocean)  # row views: one index step in Python
+        self._lat0 = float(globe._lat[0])
+        self._dlat = float(globe._lat[1] - globe._lat[0])
+        self._lon0 = float(globe._lon[0])
+        self._dlon = float(globe._lon[1] - globe._lon[0])
+        self._rows, self._cols = ocean.shape
+        self._cache: dict[tuple[int, int], float] = {}
         self.max_distance_m = float(max_distance_m)
         self.resolution_m = float(resolution_m)
         radii = [resolution_m]
@@ -48,9 +67,25 @@ class LandMaskShore:
 
     def is_land(self, lat: float, lon: float) -> bool:
         """Whether the grid cell of (lat, lon) is land."""
-        return bool(self._land(np.array([lat]), np.array([lon]))[0])
+        row = min(max(int((lat - self._lat0) / self._dlat), 0), self._rows - 1)
+        lon = (lon + 180.0) % 360.0 - 180.0
+        col = min(max(int((lon - self._lon0) / self._dlon), 0), self._cols - 1)
+        return not self._ocean_rows[row][col]
+
+    def land_flags(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """:meth:`is_land` for arrays of positions at once."""
+        return self._land(lat, lon)
 
     def distance_to_shore_m(self, lat: float, lon: float) -> float:
+        cell = (math.floor(lat / CACHE_CELL_DEG), math.floor(lon / CACHE_CELL_DEG))
+        known = self._cache.get(cell)
+        if known is None:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            known = self._cache[cell] = self._distance(lat, lon)
+        return known
+
+    def _distance(self, lat: float, lon: float) -> float:
         here = self.is_land(lat, lon)
         lats, lons = _rings(lat, lon, self._radii)
         other = (self._land(lats.ravel(), lons.ravel()) != here).reshape(lats.shape)
@@ -75,9 +110,10 @@ class LandMaskShore:
         return outer
 
     def _land(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.bool_]:
-        lat = np.clip(lat, -90.0, 90.0)  # copies: the package clamps its argument in place
+        rows = np.clip(((lat - self._lat0) / self._dlat).astype(np.int64), 0, self._rows - 1)
         lon = (lon + 180.0) % 360.0 - 180.0
-        land: NDArray[np.bool_] = np.asarray(self._globe.is_land(lat, lon), dtype=np.bool_)
+        cols = np.clip(((lon - self._lon0) / self._dlon).astype(np.int64), 0, self._cols - 1)
+        land: NDArray[np.bool_] = ~self._ocean[rows, cols]
         return land
 
 

@@ -157,7 +157,9 @@ def _number(value: object, fld: str) -> float | None:
     if isinstance(value, bool):
         raise BadRecord(f"{fld}: not a number: {value!r}")
     if isinstance(value, int | float):
-        return float(value)
+        # NaN (JSON exports of pandas frames, e.g. Global Fishing Watch's) means "no value",
+        # as the text "nan" does
+        return None if value != value else float(value)
     text = _text(value)
     if text is None:
         return None

@@ -28,6 +28,25 @@ def test_a_full_queue_drops_oldest_and_counts_from_another_thread() -> None:
     assert dropped == 7
 
 
+def test_a_slow_client_loses_vessel_updates_before_any_alert() -> None:
+    async def scenario() -> tuple[list[str], int]:
+        client = ClientQueue(asyncio.get_running_loop(), maxsize=4)
+        client.offer("lookout.alert.PHL-PCG", {"n": "alert-1"})
+        for n in range(6):
+            client.offer("lookout.vessel.1", {"n": f"vessel-{n}"})
+        client.offer("lookout.event.zone_entry", {"n": "event-1"})
+        await asyncio.sleep(0.05)
+        got = []
+        while (item := await client.get(0.01)) is not None:
+            got.append(str(item[1]["n"]))
+        return got, client.take_dropped()
+
+    got, dropped = asyncio.run(scenario())
+    # the alert and the event survive, in arrival order with the newest vessel updates
+    assert got == ["alert-1", "vessel-4", "vessel-5", "event-1"]
+    assert dropped == 4
+
+
 def test_close_ends_the_stream_after_what_is_queued() -> None:
     async def scenario() -> list[str]:
         client = ClientQueue(asyncio.get_running_loop(), maxsize=5)

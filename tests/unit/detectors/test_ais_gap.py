@@ -6,6 +6,7 @@ import shapely
 from pairwise_scenarios import documented_defaults, final
 from vessel_scenarios import observation, run_all, run_with_restart
 
+from lookout.detectors.coverage import Coverage
 from lookout.detectors.gap import AisGapConfig, AisGapDetector
 from lookout.geo.shore import PolygonShore
 
@@ -84,3 +85,94 @@ def test_snapshot_and_restore_give_the_same_events() -> None:
 
 def test_documented_defaults_match_the_config() -> None:
     assert documented_defaults("ais_gap") == AisGapConfig().values()
+
+
+# -- coverage: was the network receiving other vessels near the ends? ---------------------
+
+
+def neighbours(lat: float, lon: float, hours: range, mmsi: int = M + 100) -> list:
+    """Another vessel received every 20 minutes at (lat, lon) during ``hours``."""
+    return [
+        observation(mmsi, T0 + h * H / 3, lat, lon) for h in range(hours.start * 3, hours.stop * 3)
+    ]
+
+
+def test_a_gap_where_others_were_received_at_both_ends_is_no_coverage_hole() -> None:
+    shore = PolygonShore([shapely.box(100.0, 0.0, 105.0, 20.0)])
+    others = neighbours(10.2, 115.3, range(-2, 16))  # about 40 km away, all along
+    events = run_all(AisGapDetector(shore=shore), [*reports(0, 13), *others])
+    details = final(events)[0]["details"]
+    assert details["receiving_near_start"] is True and details["receiving_near_end"] is True
+    assert details["coverage_hole"] is False
+    assert details["suspected_disabling"] is True
+
+
+def test_a_gap_where_nobody_near_was_received_is_a_coverage_hole() -> None:
+    shore = PolygonShore([shapely.box(100.0, 0.0, 105.0, 20.0)])
+    far = neighbours(12.0, 117.0, range(-2, 16))  # about 300 km away: the network works there
+    events = run_all(AisGapDetector(shore=shore), [*reports(0, 13), *far])
+    details = final(events)[0]["details"]
+    assert details["receiving_near_start"] is False and details["receiving_near_end"] is False
+    assert details["coverage_hole"] is True
+    assert details["suspected_disabling"] is False  # a hole says nothing about the vessel
+
+
+def test_receiving_stops_near_the_end_only() -> None:
+    others = neighbours(10.1, 115.1, range(-2, 3))  # a receiver that fails after 3 h
+    elsewhere = neighbours(-30.0, 20.0, range(-2, 16), mmsi=M + 200)  # the network is up
+    events = run_all(AisGapDetector(), [*reports(0, 13), *others, *elsewhere])
+    details = final([e for e in events if e["mmsi"] == M])[0]["details"]
+    assert (details["receiving_near_start"], details["receiving_near_end"]) == (True, False)
+    assert details["coverage_hole"] is True
+
+
+def test_the_vessel_itself_and_an_input_of_one_vessel_say_nothing_about_coverage() -> None:
+    details = final(run_all(AisGapDetector(), reports(0, 1, 8, 9)))[0]["details"]
+    assert details["receiving_near_start"] is None and details["receiving_near_end"] is None
+    assert details["coverage_hole"] is None
+
+
+def test_coverage_near_the_start_is_remembered_for_a_gap_of_days() -> None:
+    others = neighbours(10.1, 115.1, range(-2, 8))  # only around the start
+    far = neighbours(-30.0, 20.0, range(70, 74), mmsi=M + 200)  # keeps the watermark moving
+    events = run_all(AisGapDetector(), [*reports(0, 72), *others, *far])
+    events = [e for e in events if e["mmsi"] == M]
+    assert [e["status"] for e in events] == ["provisional", "confirmed"]
+    assert events[0]["details"]["receiving_near_start"] is True
+    assert events[1]["details"]["receiving_near_start"] is True  # 3 days later: still known
+    assert events[1]["details"]["receiving_near_end"] is False
+
+
+def test_coverage_is_bounded_by_event_time() -> None:
+    coverage = Coverage()
+    for hour in range(24 * 10):
+        for k in range(50):
+            coverage.record(M + k, 10.0 + k * 0.5, 115.0, T0 + hour * H)
+    assert coverage.cells() <= 50 * 50  # 2 days and a little of 50 cells each
+    assert coverage.receiving_near(10.0, 115.0, T0, exclude_mmsi=M) is None  # dropped
+    assert coverage.receiving_near(10.0, 115.0, T0 + 239 * H, exclude_mmsi=M) is True
+    assert coverage.receiving_near(10.0, 115.0, T0 + 239 * H, exclude_mmsi=M + 1) is True
+    coverage.record(M, 10.0, 115.0, T0)  # far too late: not kept
+    assert coverage.receiving_near(10.0, 115.0, T0, exclude_mmsi=M + 1) is None
+
+
+def test_coverage_cells_reach_across_the_antimeridian_and_about_fifty_km() -> None:
+    coverage = Coverage()
+    coverage.record(M + 1, 0.0, 179.9, T0)
+    coverage.record(M + 2, 40.0, 0.0, T0)
+    coverage.record(M + 2, 40.0, 0.0, T0 + 3 * H)
+    near = coverage.receiving_near
+    assert near(0.0, -179.9, T0 + 1800, exclude_mmsi=M) is True  # 22 km across the line
+    assert near(0.4, 179.9, T0 - 3000, exclude_mmsi=M) is True  # 44 km north, 50 min before
+    assert near(2.0, 179.9, T0, exclude_mmsi=M) is False  # 220 km
+    assert near(0.0, 179.9, T0 + 3 * H, exclude_mmsi=M) is False  # 3 h later
+    assert near(0.0, 179.9, T0, exclude_mmsi=M + 1) is False  # only the vessel itself
+    assert near(0.0, 179.9, T0 + 6 * H, exclude_mmsi=M) is None  # nobody received anywhere
+
+
+def test_snapshot_and_restore_keep_the_coverage() -> None:
+    obs = [*reports(0, 1, 8, 9, 20, 21), *neighbours(10.1, 115.1, range(-1, 22))]
+    whole = run_all(AisGapDetector(), obs)
+    assert any(e["details"]["receiving_near_start"] for e in whole)
+    for split in (10, 30, 60):
+        assert run_with_restart(lambda: AisGapDetector(), obs, split) == whole

@@ -65,7 +65,14 @@ def test_state_is_kept_per_key_and_events_carry_kind_time_and_values():
     assert d.on_observation(obs(1, 2.0)) == []
     events = d.on_observation(obs(1, 3.0))
     assert events == [
-        {"kind": "test_silence_double", "ts": 3.0, "status": "provisional", "mmsi": 1, "reports": 3}
+        {
+            "kind": "test_silence_double",
+            "ts": 3.0,
+            "status": "provisional",
+            "mmsi": 1,
+            "reports": 3,
+            "id": "test_silence_double-1-3",  # given by emit: the detector set none
+        }
     ]
     assert d.state(1) == 3 and d.state(2) == 1
 

@@ -26,13 +26,32 @@ def test_the_shore_measures_signed_distances() -> None:
 
 
 def test_positions_more_than_two_km_inland_are_one_episode() -> None:
-    obs = [at_inland(2_100.0, T0), at_inland(3_000.0, T0 + 60), at_inland(-500.0, T0 + 120)]
+    # afloat 5 km off the coast, then a jump inland no vessel can make in a minute
+    obs = [at_inland(-5_000.0, T0 - 60), at_inland(2_100.0, T0), at_inland(3_000.0, T0 + 60)]
+    obs.append(at_inland(-500.0, T0 + 120))
     events = run_all(PositionOnLandDetector(shore=SHORE), obs)
     assert [e["status"] for e in events] == ["provisional", "confirmed"]
     event = events[-1]
     assert event["start_ts"] == T0 and event["end_ts"] == T0 + 60
     assert round(event["details"]["inland_m"]) == 3000 and event["details"]["positions"] == 2
     assert event["id"] == f"position_on_land-{M}-{int(T0)}"
+
+
+def test_sailing_up_a_waterway_the_coastline_lacks_raises_nothing() -> None:
+    # 10 knots from 1 km off the coast to 4 km inland: a channel the land data calls land
+    steps = [at_inland(-1_000.0 + 308.0 * i, T0 + 60.0 * i) for i in range(17)]
+    assert run_all(PositionOnLandDetector(shore=SHORE), steps) == []
+
+
+def test_a_vessel_first_heard_inland_is_judged_beyond_the_unverified_depth() -> None:
+    near = [at_inland(5_000.0, T0), at_inland(5_000.0, T0 + 600)]  # moored in a "channel"?
+    assert run_all(PositionOnLandDetector(shore=SHORE), near) == []
+    far = [at_inland(20_000.0, T0), at_inland(20_000.0, T0 + 600)]  # no channel that deep
+    events = run_all(PositionOnLandDetector(shore=SHORE), far)
+    assert [e["status"] for e in events] == ["provisional", "confirmed"]
+    # afloat too long ago to vouch for the way in: judged as first heard
+    back = [at_inland(-5_000.0, T0 - 7_200), at_inland(5_000.0, T0)]
+    assert run_all(PositionOnLandDetector(shore=SHORE), back) == []
 
 
 def test_one_point_nine_km_inland_is_not_on_land() -> None:

@@ -116,7 +116,8 @@ def test_a_vessel_first_seen_inside_has_no_entry_but_exits_and_re_enters():
     assert summary(events) == [("zone_exit", "spratly", 20.0), ("zone_entry", "spratly", 30.0)]
     exit_event = events[0]
     assert (exit_event["lat"], exit_event["lon"]) == (9.5, 116.5)  # first position outside
-    assert (exit_event["details"]["previous_lat"], exit_event["details"]["previous_lon"]) == (9.5, 114.6)  # last inside
+    before = exit_event["details"]
+    assert (before["previous_lat"], before["previous_lon"]) == (9.5, 114.6)  # last inside
 
 
 def test_a_position_on_the_boundary_is_inside():
@@ -206,7 +207,8 @@ def test_every_crossing_is_real_and_restoring_anywhere_changes_nothing(points, c
         for e in events:  # checked against shapely on the zone itself
             geometry = ZONES.get(e["zone"]).geometry
             now = shapely.intersects_xy(geometry, e["lon"], e["lat"])
-            before = shapely.intersects_xy(geometry, e["details"]["previous_lon"], e["details"]["previous_lat"])
+            was = e["details"]
+            before = shapely.intersects_xy(geometry, was["previous_lon"], was["previous_lat"])
             assert (now, before) == (inside_now, not inside_now)
         first = kind(ZONES)
         head = run(first, track[:cut])

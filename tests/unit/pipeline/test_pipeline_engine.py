@@ -374,6 +374,7 @@ def test_detectors_see_observations_and_their_timers_follow_data_time():
         "status": "provisional",
         "mmsi": SHIP,
         "silent_s": 600.0,
+        "id": f"test_counting_double-{SHIP}-{int(NOW + 601)}",
     }
     assert silence in fired  # data time passed SHIP's last report + 600 s
     assert {"mmsi": 219000002, "member": "dk"}.items() <= fired[0].items()

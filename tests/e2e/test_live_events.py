@@ -1,0 +1,152 @@
+"""Detectors live: a vessel entering a member's territorial sea becomes an event, stored with
+its versions, and an alert to the zone's owner on the SSE stream, through a real Runtime
+(writer-process SQLite store, in-process bus) behind uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyais
+import pytest
+import uvicorn
+
+from lookout.api.app import create_app
+from lookout.service.runtime import Runtime
+from lookout.service.settings import Settings, SourceConfig
+from lookout.sources.sim_nmea import tag_block
+
+READ = {"Authorization": "Bearer t-watch"}
+PUSH = {"Authorization": "Bearer k-patrol", "Content-Type": "text/plain"}
+T0 = 1_750_000_000
+MMSI = 412_000_777
+
+# A square "territorial sea" owned by PHL-PCG, west of Luzon (lon 119..120, lat 15..16).
+ZONE = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {
+                "id": "ts-test",
+                "name": "Test territorial sea",
+                "regime": "territorial_sea",
+                "owners": "PHL-PCG",
+            },
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[119, 15], [120, 15], [120, 16], [119, 16], [119, 15]]],
+            },
+        }
+    ],
+}
+
+
+def nmea(ts: int, lat: float, lon: float, mmsi: int = MMSI) -> str:
+    msg = {"type": 1, "mmsi": mmsi, "lat": lat, "lon": lon, "speed": 10.0, "course": 90.0}
+    (sentence,) = pyais.encode_dict(msg, talker_id="AI", radio_channel="A")
+    return tag_block(ts, "patrol-1") + sentence
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
+    zones = tmp_path / "zones.geojson"
+    zones.write_text(json.dumps(ZONE))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        api_tokens={"t-watch": "watch-officer"},
+        sources=(SourceConfig(name="patrol", member="PHL-PCG", key="k-patrol"),),
+        batch_max_wait_ms=5.0,
+        zones=(zones,),
+        shore="none",
+    )
+    runtime = Runtime(settings)
+    runtime.start()
+    config = uvicorn.Config(
+        create_app(runtime, keepalive_s=0.5), host="127.0.0.1", port=0, log_level="warning",
+        lifespan="off",
+    )  # fmt: skip
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", runtime
+    uv.should_exit = True
+    thread.join(timeout=10)
+    runtime.stop()
+
+
+def _listen(url: str, got: list[tuple[str, Any]], until: set[str], ready: threading.Event) -> None:
+    """Read the stream until a message of every kind in ``until`` came (each streamed
+    pattern has its own bus subscription, so an alert may overtake its event)."""
+    with httpx.stream("GET", f"{url}/api/v1/stream", headers=READ, timeout=10.0) as response:
+        kind = ""
+        deadline = time.monotonic() + 10
+        for line in response.iter_lines():
+            if line.startswith(": connected"):
+                ready.set()
+            elif line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: "):
+                got.append((kind, json.loads(line[6:])))
+                if until <= {k for k, _ in got}:
+                    return
+            if time.monotonic() > deadline:
+                return
+
+
+def test_entering_a_territorial_sea_alerts_its_owner_and_is_stored(
+    server: tuple[str, Runtime],
+) -> None:
+    url, runtime = server
+    assert {"zone_entry", "zone_exit", "encounter", "ais_gap"} <= set(runtime.detector_kinds)
+    got: list[tuple[str, Any]] = []
+    ready = threading.Event()
+    listener = threading.Thread(target=_listen, args=(url, got, {"alert", "event"}, ready))
+    listener.start()
+    assert ready.wait(10)
+    outside = [nmea(T0 + 60 * i, 15.5, 118.90 + 0.02 * i) for i in range(5)]  # 118.90..118.98
+    r = httpx.post(f"{url}/api/v1/ingest/nmea", content="\n".join(outside) + "\n", headers=PUSH)
+    assert r.status_code == 200 and r.json()["accepted"] == 5
+    sent = time.monotonic()
+    inside = nmea(T0 + 300, 15.5, 119.02)
+    r = httpx.post(f"{url}/api/v1/ingest/nmea", content=inside + "\n", headers=PUSH)
+    assert r.status_code == 200
+    listener.join(10)
+    took = time.monotonic() - sent
+    alerts = [p for k, p in got if k == "alert"]
+    assert len(alerts) == 1, got
+    alert = alerts[0]
+    assert (alert["member"], alert["severity"], alert["kind"]) == ("PHL-PCG", "high", "zone_entry")
+    assert alert["mmsi"] == MMSI and alert["zone"] == "ts-test"
+    assert "Test territorial sea" in alert["title"]
+    assert alert["event"]["start"] == "2025-06-15T15:11:40Z"  # the first position inside
+    assert alert["event"]["details"]["previous_lon"] == pytest.approx(118.98, abs=1e-4)
+    assert took < 5.0  # the latency itself is measured by bench/bench_alert_latency.py
+    events = [p for k, p in got if k == "event"]
+    assert [e["kind"] for e in events] == ["zone_entry"], [k for k, _ in got]
+
+    listed = httpx.get(f"{url}/api/v1/events", headers=READ, params={"kind": "zone_entry"}).json()
+    assert listed["count"] == 1
+    stored = listed["events"][0]
+    assert (stored["id"], stored["version"], stored["status"]) == (
+        alert["event_id"], 1, "confirmed",
+    )  # fmt: skip
+    assert stored["members"] == ["PHL-PCG"] and stored["mmsis"] == [MMSI]
+    one = httpx.get(f"{url}/api/v1/events/{stored['id']}", headers=READ).json()
+    assert [v["version"] for v in one["versions"]] == [1]
+    assert httpx.get(f"{url}/api/v1/events/nope", headers=READ).status_code == 404
+    assert (
+        httpx.get(f"{url}/api/v1/events", params={"status": "x"}, headers=READ).status_code == 422
+    )
+    by_vessel = httpx.get(f"{url}/api/v1/events", headers=READ, params={"mmsi": MMSI + 1}).json()
+    assert by_vessel["count"] == 0
