@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: demo test check bench docs clean venv
+.PHONY: demo test check bench eval docs clean venv
 
 venv: $(STAMP)
 
@@ -31,6 +31,11 @@ check: venv
 
 bench: venv
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_alert_latency.py
+	$(BIN)/python bench/bench_sweep.py
+
+eval: venv
+	$(BIN)/python bench/eval_detectors.py
 
 docs: venv
 	$(BIN)/python -m lookout.cli.docs

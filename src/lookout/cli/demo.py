@@ -62,6 +62,11 @@ def demo(
         else f"{vessels} SIMULATED vessels from 6 members' receivers"
     )
     console.print(f"[bold]Lookout demo[/bold]: {what}")
+    if built.exercise_sender is not None:
+        console.print(
+            f"  EXERCISE:     running exercise '{built.exercise}' (lookout scenario), its lines "
+            "tagged s:EXERCISE, not real traffic"
+        )
     console.print(f"  URL:          {url}")
     console.print(f"  API token:    {built.api_token}")
     console.print(f"  push source:  {built.push_source}  key: {built.push_key}")
@@ -73,5 +78,6 @@ def demo(
     try:
         serve_forever(built.runtime, host=settings.host, port=settings.port)
     finally:
-        if built.sender is not None:
-            built.sender.stop()
+        for sender in (built.sender, built.exercise_sender):
+            if sender is not None:
+                sender.stop()

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import lookout
-from lookout.cli import decode, demo, detect, doctor, ingest, replay, serve
+from lookout.cli import decode, demo, detect, doctor, ingest, replay, scenario, serve
 
 __all__ = ["app"]
 
@@ -43,6 +43,7 @@ app.command("serve")(serve.serve)
 app.command("ingest")(ingest.ingest)
 app.command("decode")(decode.decode)
 app.command("detect")(detect.detect)
+app.command("scenario")(scenario.scenario)
 app.command("replay")(replay.replay)
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)

@@ -27,15 +27,20 @@ from lookout.service.demo_network import (
 )
 from lookout.service.runtime import Runtime
 from lookout.service.settings import Settings, SourceConfig
+from lookout.sources.scenario import ExerciseFeed, build_exercise
 from lookout.sources.simulator import Simulation, SimulationConfig, SimulatorSender
 
-__all__ = ["DEFAULT_DATA_DIR", "REPLAY_MEMBER", "Demo", "build_demo"]
+__all__ = ["DEFAULT_DATA_DIR", "DEMO_EXERCISE", "REPLAY_MEMBER", "Demo", "build_demo"]
 
 DEFAULT_DATA_DIR = Path("./var/demo")
 REPLAY_MEMBER = "REPLAY"
 """The member that owns a replayed recording in the demo."""
 PUSH_SOURCE = "patrol-reports"
 """A push source of the first member, so the HTTP ingest endpoint can be tried at once."""
+DEMO_EXERCISE = "second-thomas-resupply"
+"""The exercise the simulated demo runs (``lookout scenario``), starting when the demo does."""
+EXERCISE_RECEIVER = "PCG-PALAWAN"
+"""The demo receiver whose listener the exercise's lines (tag-block source EXERCISE) go to."""
 
 
 @dataclass(slots=True)
@@ -51,18 +56,25 @@ class Demo:
     replay: Path | None = None
     sender: SimulatorSender | None = None
     credentials_file: Path | None = None
+    exercise: str | None = DEMO_EXERCISE
+    exercise_sender: SimulatorSender | None = None
 
     def start(self) -> None:
-        """Start the runtime (binding the listeners), then the traffic toward them."""
+        """Start the runtime (binding the listeners), then the traffic toward them and, with
+        simulated traffic, the exercise."""
         self.runtime.start()
         if self.sender is None and self.replay is None:
             self.sender = _sender(self.runtime, self.vessels, self.seed)
-        if self.sender is not None:
-            self.sender.start()
+            if self.exercise is not None:
+                self.exercise_sender = _exercise_sender(self.runtime, self.exercise, self.seed)
+        for sender in (self.sender, self.exercise_sender):
+            if sender is not None:
+                sender.start()
 
     def stop(self) -> None:
-        if self.sender is not None:
-            self.sender.stop()
+        for sender in (self.sender, self.exercise_sender):
+            if sender is not None:
+                sender.stop()
         self.runtime.stop()
 
 
@@ -116,14 +128,26 @@ def build_demo(
     return demo
 
 
-def _sender(runtime: Runtime, vessels: int, seed: int) -> SimulatorSender:
-    """The simulator, aimed at the addresses the demo's listeners bound."""
+def _bound(runtime: Runtime) -> dict[str, tuple[str, int]]:
     bound = {}
     for member in DEMO_MEMBERS:
         for receiver in member.receivers:
             address = runtime.bound_address(member.id, receiver.id)
             if address is not None:
                 bound[receiver.id] = address
+    return bound
+
+
+def _exercise_sender(runtime: Runtime, name: str, seed: int) -> SimulatorSender:
+    """The exercise ``name`` from now on, without background (the simulator is the
+    background), its lines sent to ``EXERCISE_RECEIVER``'s listener as they fall due."""
+    exercise = build_exercise([name], seed=seed, start_ts=time.time(), background=0)
+    return SimulatorSender(ExerciseFeed(exercise, EXERCISE_RECEIVER), demo_targets(_bound(runtime)))
+
+
+def _sender(runtime: Runtime, vessels: int, seed: int) -> SimulatorSender:
+    """The simulator, aimed at the addresses the demo's listeners bound."""
+    bound = _bound(runtime)
     simulation = Simulation(
         demo_receivers(),
         SimulationConfig(vessels=vessels, seed=seed),

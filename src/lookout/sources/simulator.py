@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from lookout.geo.distance import distance_m
 from lookout.pipeline.ports import StopSignal
@@ -47,6 +48,7 @@ from lookout.sources.sim_nmea import encode, position_message, static_messages, 
 from lookout.sources.sim_world import AREAS, FLAGS, VesselSpec, make_fleet
 
 __all__ = [
+    "LineSchedule",
     "SenderStats",
     "SimReceiver",
     "SimTarget",
@@ -280,6 +282,16 @@ UDP_DATAGRAM_BYTES = 1400
 """Lines are packed into datagrams of at most this size (below a typical path MTU)."""
 
 
+class LineSchedule(Protocol):
+    """What :class:`SimulatorSender` runs: a :class:`Simulation`, or an exercise's recorded
+    lines (:class:`lookout.sources.scenario.ExerciseFeed`)."""
+
+    @property
+    def start_ts(self) -> float: ...
+
+    def step(self, now_ts: float) -> list[tuple[str, str]]: ...
+
+
 class SimulatorSender:
     """Runs a :class:`Simulation` against the wall clock and sends its lines to targets.
 
@@ -292,7 +304,7 @@ class SimulatorSender:
 
     def __init__(
         self,
-        simulation: Simulation,
+        simulation: LineSchedule,
         targets: Mapping[str, SimTarget],
         *,
         time_scale: float = 1.0,
