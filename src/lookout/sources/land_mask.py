@@ -2,10 +2,10 @@
 
 The package (MIT, PyPI ``global-land-mask``) ships the GLOBE land/sea grid at 30 arc-seconds
 (about 1 km) and loads it from a file when first imported, so this adapter lives with the
-sources. It answers land or sea per grid cell; the distance to the coast is found by looking
-around the point on rings of :data:`BEARINGS` directions at growing radii for the first sample
-on the other side, then halving the interval between the last radius that found none and the
-first that did.
+sources. It answers land or sea per grid cell; the distance to the coast is the distance to
+the nearest cell of the other kind, found in square windows of the mask around the point
+that grow until one holds such a cell (every cell is looked at, so a one-cell islet far out
+at sea is found: sampling directions on rings would pass between them).
 
 Accuracy: a grid cell is about 1 km, and cells that touch the coast read as land, so a point
 within about 1 km of the coast may read as on land; compare with a tolerance of at least
@@ -16,7 +16,7 @@ Most lakes read as land.
 Speed: the mask is indexed directly (the package's own lookup converts and checks its
 arguments on every call), and distances are remembered per cell of :data:`CACHE_CELL_DEG`
 (about 550 m, well inside the mask's own 1 km accuracy), so a vessel sailing along a coast
-costs a ring search once per cell it enters, not once per report.
+costs a window search once per cell it enters, not once per report.
 """
 
 from __future__ import annotations
@@ -27,25 +27,23 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lookout.geo.distance import EARTH_RADIUS_M
+from lookout.geo.distance import EARTH_RADIUS_M, METRES_PER_DEGREE
 
-__all__ = ["BEARINGS", "CACHE_CELL_DEG", "CACHE_SIZE", "LandMaskShore"]
+__all__ = ["CACHE_CELL_DEG", "CACHE_SIZE", "FIRST_WINDOW_M", "LandMaskShore"]
 
-BEARINGS = 24
-"""Directions sampled on each ring (15 degrees apart)."""
+FIRST_WINDOW_M = 3_000.0
+"""Half-width of the first window of the mask searched around a point, metres."""
 
 CACHE_CELL_DEG = 0.005
 """Distances are remembered per cell of this many degrees of latitude and longitude."""
 CACHE_SIZE = 500_000
 """Cells remembered; when full, the memory starts again."""
 
-_ANGLES = np.radians(np.arange(BEARINGS) * (360.0 / BEARINGS))
-
 
 class LandMaskShore:
     """Signed distance to the coast from the 1 km global land mask (see the module docstring)."""
 
-    def __init__(self, *, max_distance_m: float = 200_000.0, resolution_m: float = 250.0) -> None:
+    def __init__(self, *, max_distance_m: float = 200_000.0) -> None:
         from global_land_mask import globe  # loads the mask file (a few MB) once
 
         self._globe: Any = globe
@@ -59,11 +57,6 @@ class LandMaskShore:
         self._rows, self._cols = ocean.shape
         self._cache: dict[tuple[int, int], float] = {}
         self.max_distance_m = float(max_distance_m)
-        self.resolution_m = float(resolution_m)
-        radii = [resolution_m]
-        while radii[-1] < max_distance_m:
-            radii.append(min(radii[-1] * 1.5, max_distance_m))
-        self._radii = np.array(radii)
 
     def is_land(self, lat: float, lon: float) -> bool:
         """Whether the grid cell of (lat, lon) is land."""
@@ -86,28 +79,35 @@ class LandMaskShore:
         return known
 
     def _distance(self, lat: float, lon: float) -> float:
+        """Signed distance to the nearest cell of the other kind (sea for a point on land),
+        found in square windows of the mask around the point, three times wider each time
+        until one holds such a cell within its half-width: every cell outside a window is
+        farther than that, so the nearest found is the nearest there is (a one-cell islet
+        too). Measured to the cell's centre, less half a cell."""
         here = self.is_land(lat, lon)
-        lats, lons = _rings(lat, lon, self._radii)
-        other = (self._land(lats.ravel(), lons.ravel()) != here).reshape(lats.shape)
-        hits = np.flatnonzero(other.any(axis=1))
-        if hits.size == 0:
-            found = self.max_distance_m
-        else:
-            first = int(hits[0])
-            inner = 0.0 if first == 0 else float(self._radii[first - 1])
-            found = self._refine(lat, lon, here, inner, float(self._radii[first]))
-        return -found if here else found
-
-    def _refine(self, lat: float, lon: float, here: bool, inner: float, outer: float) -> float:
-        """Halve [inner, outer] (no other side within inner, some at outer) to the resolution."""
-        while outer - inner > self.resolution_m:
-            mid = (inner + outer) * 0.5
-            lats, lons = _rings(lat, lon, np.array([mid]))
-            if bool((self._land(lats.ravel(), lons.ravel()) != here).any()):
-                outer = mid
-            else:
-                inner = mid
-        return outer
+        row0 = min(max(int((lat - self._lat0) / self._dlat), 0), self._rows - 1)
+        col0 = min(max(int(((lon + 180.0) % 360.0 - 180.0 - self._lon0) / self._dlon), 0),
+                   self._cols - 1)  # fmt: skip
+        cell_m = abs(self._dlat) * METRES_PER_DEGREE
+        shrink = max(math.cos(math.radians(lat)), 0.01)
+        radius = FIRST_WINDOW_M
+        while True:
+            dr = math.ceil(radius / cell_m) + 1
+            dc = min(math.ceil(radius / (cell_m * shrink)) + 1, self._cols // 2)
+            rows = np.arange(max(row0 - dr, 0), min(row0 + dr + 1, self._rows))
+            cols = np.arange(col0 - dc, col0 + dc + 1) % self._cols
+            window = self._ocean[rows[0] : rows[-1] + 1][:, cols]
+            rr, cc = np.nonzero(window if here else ~window)
+            if rr.size:
+                lats = self._lat0 + (rows[rr] + 0.5) * self._dlat
+                lons = self._lon0 + (cols[cc] + 0.5) * self._dlon
+                nearest = float(_haversine(lat, lon, lats, lons).min())
+                if nearest <= radius or radius >= self.max_distance_m:
+                    found = min(max(nearest - 0.5 * cell_m, 0.0), self.max_distance_m)
+                    return -found if here else found
+            if radius >= self.max_distance_m:
+                return -self.max_distance_m if here else self.max_distance_m
+            radius = min(radius * 3.0, self.max_distance_m)
 
     def _land(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.bool_]:
         rows = np.clip(((lat - self._lat0) / self._dlat).astype(np.int64), 0, self._rows - 1)
@@ -117,15 +117,14 @@ class LandMaskShore:
         return land
 
 
-def _rings(
-    lat: float, lon: float, radii: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Points at each radius (rows) and bearing (columns) around (lat, lon), great circles."""
-    delta = radii[:, None] / EARTH_RADIUS_M
-    phi1 = math.radians(lat)
-    sin_phi2 = np.sin(phi1) * np.cos(delta) + np.cos(phi1) * np.sin(delta) * np.cos(_ANGLES)
-    phi2 = np.arcsin(np.clip(sin_phi2, -1.0, 1.0))
-    lam = np.arctan2(
-        np.sin(_ANGLES) * np.sin(delta) * np.cos(phi1), np.cos(delta) - np.sin(phi1) * sin_phi2
+def _haversine(
+    lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Great-circle distances, metres, from one point to many."""
+    phi1, phi2 = math.radians(lat), np.radians(lats)
+    h = (
+        np.sin((phi2 - phi1) * 0.5) ** 2
+        + math.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lons - lon) * 0.5) ** 2
     )
-    return np.degrees(phi2), lon + np.degrees(lam)
+    result: NDArray[np.float64] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    return result
