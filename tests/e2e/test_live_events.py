@@ -17,10 +17,14 @@ import pytest
 import uvicorn
 
 from lookout.api.app import create_app
+from lookout.detectors.base import detector_types
+from lookout.service import detection as _registers_the_built_in_detectors  # noqa: F401
 from lookout.service.runtime import Runtime
 from lookout.service.settings import Settings, SourceConfig
 from lookout.sources.sim_nmea import tag_block
 
+BUILT_IN = [k for k, cls in detector_types().items() if cls.__module__.startswith("lookout.")]
+"""Every detector Lookout ships (other tests register doubles in the same registry)."""
 READ = {"Authorization": "Bearer t-watch"}
 PUSH = {"Authorization": "Bearer k-patrol", "Content-Type": "text/plain"}
 T0 = 1_750_000_000
@@ -64,6 +68,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
         batch_max_wait_ms=5.0,
         zones=(zones,),
         shore="none",
+        detectors=",".join(BUILT_IN),
     )
     runtime = Runtime(settings)
     runtime.start()
