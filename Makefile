@@ -17,19 +17,35 @@ $(STAMP): pyproject.toml constraints.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-demo: venv
+# The South China Sea region pack, built from npm packages (package-lock.json) by our own
+# script; rebuilt only when the lock file or the build script changes.
+REGIONS_DIR   := src/lookout/data/regions/scs
+REGIONS_STAMP := $(REGIONS_DIR)/.built-$(shell cat package-lock.json tools/*.py | sha1sum | cut -c1-12)
+
+regions: $(REGIONS_STAMP)
+
+$(REGIONS_STAMP): package-lock.json $(wildcard tools/*.py) | $(STAMP)
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq npm; \
+	  else echo "make regions: npm is missing; install Node.js with npm (e.g. sudo apt-get install npm), then run make regions again" >&2; exit 1; fi; }
+	@test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund
+	$(BIN)/python tools/build_region_pack.py --out $(REGIONS_DIR)
+	@rm -f $(REGIONS_DIR)/.built-*
+	@touch $@
+
+demo: venv regions
 	$(BIN)/lookout demo
 
-test: venv
+test: venv regions
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 check: venv
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: venv
+bench: venv regions
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_alert_latency.py
 	$(BIN)/python bench/bench_sweep.py

@@ -54,6 +54,11 @@ def render_cli_docs() -> str:
         command = group.commands[name]
         text = _plain_help(command, name, root)
         sections.append(f"## `lookout {name}`\n\n```text\n{text}\n```\n")
+        if hasattr(command, "list_commands"):  # a command group: each subcommand too
+            parent = _context(command, name, root)
+            for sub in command.list_commands(parent):
+                text = _plain_help(command.commands[sub], sub, parent)
+                sections.append(f"### `lookout {name} {sub}`\n\n```text\n{text}\n```\n")
     return "\n".join(sections)
 
 

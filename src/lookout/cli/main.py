@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import lookout
-from lookout.cli import decode, demo, detect, doctor, ingest, replay, scenario, serve
+from lookout.cli import decode, demo, detect, doctor, ingest, replay, scenario, serve, zones
 
 __all__ = ["app"]
 
@@ -47,6 +47,7 @@ app.command("scenario")(scenario.scenario)
 app.command("replay")(replay.replay)
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
+app.add_typer(zones.app, name="zones")
 
 
 if __name__ == "__main__":
