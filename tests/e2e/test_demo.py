@@ -130,3 +130,61 @@ def test_demo_replay_shows_the_real_norwegian_vessels(tmp_path: Path, nmea_dir: 
         assert all(56 <= v["lat"] <= 81 for v in vessels), "Norwegian waters and beyond"
     finally:
         assert demo.stop() == 0
+
+
+def _probe(mmsi: int, ts: float, lon: float) -> str:
+    message = {"type": 1, "mmsi": mmsi, "lat": 15.5, "lon": lon, "speed": 11.0, "course": 90.0}
+    (sentence,) = pyais.encode_dict(message, talker_id="AI", radio_channel="A")
+    body = f"c:{int(ts)},s:test-probe"
+    check = 0
+    for char in body:
+        check ^= ord(char)
+    return f"\\{body}*{check:02X}\\{sentence}"
+
+
+@pytest.mark.slow
+def test_a_vessel_entering_a_members_territorial_sea_is_alerted_on_the_stream(
+    tmp_path: Path,
+) -> None:
+    """The demo watches the South China Sea region pack: a foreign vessel sailing from the
+    Philippine EEZ into the Philippine territorial sea off Zambales raises a high alert to
+    PHL-PCG on the live stream, and the event is listed by the API."""
+    demo = Demo(tmp_path / "demo")
+    try:
+        demo.wait_for_url()
+        assert "South China Sea region pack" in "".join(demo.output)
+        creds = json.loads((demo.data_dir / "demo-credentials.json").read_text())
+        base = f"http://127.0.0.1:{demo.port}/api/v1"
+        read = {"Authorization": f"Bearer {demo.token()}"}
+        push = {"Authorization": f"Bearer {creds['push_key']}", "Content-Type": "text/plain"}
+        mmsi, now = 412_999_001, time.time()
+        outside = "\n".join(_probe(mmsi, now + 60 * i, 119.30 + 0.04 * i) for i in range(4))
+        assert httpx.post(f"{base}/ingest/nmea", content=outside, headers=push).status_code == 200
+        alerts: list[dict] = []
+        with httpx.stream(
+            "GET", f"{base}/stream", params={"kinds": "alert"}, headers=read, timeout=30
+        ) as stream:
+            inside = _probe(mmsi, now + 300, 119.80)
+            sent = httpx.post(f"{base}/ingest/nmea", content=inside, headers=push)
+            assert sent.status_code == 200
+            deadline = time.monotonic() + 20
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    alert = json.loads(line[6:])
+                    if alert.get("mmsi") == mmsi:
+                        alerts.append(alert)
+                        break
+                if time.monotonic() > deadline:
+                    break
+        assert alerts, "no alert for the probe vessel on the stream"
+        alert = alerts[0]
+        assert (alert["kind"], alert["member"], alert["severity"]) == (
+            "zone_entry", "PHL-PCG", "high",
+        )  # fmt: skip
+        assert alert["event"]["details"]["regime"] == "territorial_sea"
+        listed = httpx.get(
+            f"{base}/events", params={"mmsi": mmsi, "kind": "zone_entry"}, headers=read
+        ).json()
+        assert [e["zone"] for e in listed["events"]] == [alert["zone"]]
+    finally:
+        assert demo.stop() == 0

@@ -65,8 +65,18 @@ def demo(
     if built.exercise_sender is not None:
         console.print(
             f"  EXERCISE:     running exercise '{built.exercise}' (lookout scenario), its lines "
-            "tagged s:EXERCISE, not real traffic"
+            "tagged s:EXERCISE, not real traffic",
+            soft_wrap=True,
         )
+    region = built.runtime.settings.region
+    zones = (
+        f"South China Sea region pack ({region}): territorial seas, EEZs (approximate, not "
+        "legal boundaries), disputed areas, watch areas; alerts on GET /api/v1/events and the "
+        "stream"
+        if region
+        else "none: the region pack is not built (run make regions)"
+    )
+    console.print(f"  zones:        {zones}", soft_wrap=True)
     console.print(f"  URL:          {url}")
     console.print(f"  API token:    {built.api_token}")
     console.print(f"  push source:  {built.push_source}  key: {built.push_key}")

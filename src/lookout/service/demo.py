@@ -30,9 +30,19 @@ from lookout.service.settings import Settings, SourceConfig
 from lookout.sources.scenario import ExerciseFeed, build_exercise
 from lookout.sources.simulator import Simulation, SimulationConfig, SimulatorSender
 
-__all__ = ["DEFAULT_DATA_DIR", "DEMO_EXERCISE", "REPLAY_MEMBER", "Demo", "build_demo"]
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "DEMO_EXERCISE",
+    "DEMO_REGION",
+    "REPLAY_MEMBER",
+    "Demo",
+    "build_demo",
+    "demo_region",
+]
 
 DEFAULT_DATA_DIR = Path("./var/demo")
+DEMO_REGION = "scs"
+"""The region pack the demo watches (territorial seas, EEZs, disputed areas, watch areas)."""
 REPLAY_MEMBER = "REPLAY"
 """The member that owns a replayed recording in the demo."""
 PUSH_SOURCE = "patrol-reports"
@@ -113,6 +123,7 @@ def build_demo(
         data_dir=data_dir,
         api_tokens={**base.api_tokens, api_token: "demo-watch-officer"},
         sources=(*base.sources, *sources),
+        region=base.region or demo_region(),
     )
     runtime = Runtime(demo_settings)
     demo = Demo(
@@ -154,6 +165,14 @@ def _sender(runtime: Runtime, vessels: int, seed: int) -> SimulatorSender:
         start_ts=time.time(),
     )
     return SimulatorSender(simulation, demo_targets(bound))
+
+
+def demo_region() -> str | None:
+    """The region pack whose zones the demo watches: the South China Sea pack when it is
+    built (``make demo`` builds it), else none (the demo still runs, without zone alerts)."""
+    from lookout.sources.region_pack import available_packs
+
+    return DEMO_REGION if DEMO_REGION in available_packs() else None
 
 
 def _write_credentials(demo: Demo) -> Path:
