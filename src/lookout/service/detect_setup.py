@@ -159,16 +159,13 @@ def setup_from_settings(settings: Settings) -> DetectionSetup:
 def _region(name: str) -> list[Zone]:
     if name not in REGIONS:
         raise SetupError(f"--region: unknown region {name!r} (known: {', '.join(REGIONS)})")
+    from lookout.sources.region_pack import load_region_pack
+
     try:
-        from lookout.sources import region_pack  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        raise SetupError("--region: the region pack is not part of this build") from None
-    try:
-        pack = region_pack.load_region_pack(name)
+        pack = load_region_pack(name)
     except (OSError, ValueError) as exc:
         raise SetupError(f"--region {name}: {exc}") from exc
-    zones = getattr(pack, "zones", pack)
-    return list(zones)
+    return list(pack.zones)
 
 
 def _ports(options: DetectOptions, report: SetupReport) -> NearPort:
