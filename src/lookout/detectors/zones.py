@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any, NamedTuple
 
+from lookout.ais.tables import flag_of
 from lookout.detectors.base import Detector, register_detector
 from lookout.detectors.pairwise import event_id
 from lookout.geo.zones import Zone, ZoneIndex
@@ -104,6 +105,7 @@ def _values(kind: str, zone: Zone, before: ZoneVisit, obs: Observation) -> dict[
             "regime": zone.regime.value,
             "owners": list(zone.owners),
             "approximate": zone.approximate,
+            "flag": flag_of(obs.mmsi),
             "speed_kn": obs.speed_kn,
             "course_deg": obs.course_deg,
             "previous_ts": before.ts,

@@ -13,7 +13,11 @@ same ``id``, so a feed updates the alert in place; a retraction is how an alert 
 
 Severity (``high`` > ``medium`` > ``low`` > ``info``) comes from :data:`SEVERITY` by kind, and
 for zone crossings from the zone's legal regime (:data:`ZONE_ENTRY_SEVERITY`): a foreign
-vessel entering a member's territorial sea is ``high``, entering an EEZ ``low``. An
+vessel entering a member's territorial sea is ``high``, entering an EEZ ``low``. A vessel whose
+flag (the MID of its MMSI) is the state of one of the zone's owners is at home: its entry is
+``info``. An owner's state is the ISO 3166-1 alpha-3 code an owner starts with (``PHL`` of
+``PHL-PCG``); :data:`ALPHA2_OF_STATE` knows the states of the region's zones and members, and a
+vessel of unknown flag, or an owner not in it, counts as foreign. An
 ``ais_gap`` in a coverage hole (nobody was receiving near it) is ``info``: it says nothing
 about the vessel. Which members may *see* what is the sharing policy's business (a later
 layer); this module only decides urgency and addressees.
@@ -27,6 +31,7 @@ from typing import Any
 from lookout.pipeline import subjects
 
 __all__ = [
+    "ALPHA2_OF_STATE",
     "NETWORK",
     "SEVERITIES",
     "SEVERITY",
@@ -68,6 +73,15 @@ ZONE_ENTRY_SEVERITY: Mapping[str, str] = {
 }
 """Severity of a ``zone_entry`` by the zone's regime."""
 
+ALPHA2_OF_STATE: Mapping[str, str] = {
+    "AUS": "AU", "BRN": "BN", "CHN": "CN", "HKG": "HK", "IDN": "ID", "IND": "IN",
+    "JPN": "JP", "KHM": "KH", "KOR": "KR", "MAC": "MO", "MMR": "MM", "MYS": "MY",
+    "PHL": "PH", "PNG": "PG", "PRK": "KP", "SGP": "SG", "THA": "TH", "TLS": "TL",
+    "TWN": "TW", "USA": "US", "VNM": "VN",
+}  # fmt: skip
+"""ISO 3166-1 alpha-3 -> alpha-2 for the states around the South China Sea and of the demo
+network's members (codes from ISO 3166-1; the flag of an MMSI is alpha-2)."""
+
 _TITLES = {
     "zone_entry": "entered",
     "zone_exit": "left",
@@ -89,10 +103,21 @@ def severity_of(event: Mapping[str, Any]) -> str:
     kind = event["kind"]
     details = event.get("details") or {}
     if kind == "zone_entry":
+        if _at_home(details):
+            return "info"
         return ZONE_ENTRY_SEVERITY.get(str(details.get("regime")), "low")
     if kind == "ais_gap" and details.get("coverage_hole"):
         return "info"
     return SEVERITY.get(kind, "low")
+
+
+def _at_home(details: Mapping[str, Any]) -> bool:
+    """Is the vessel flagged to the state of one of the zone's owners?"""
+    flag = details.get("flag")
+    if not flag:
+        return False
+    owners = details.get("owners") or ()
+    return any(ALPHA2_OF_STATE.get(str(owner)[:3]) == flag for owner in owners)
 
 
 def _addressees(event: Mapping[str, Any]) -> list[str]:

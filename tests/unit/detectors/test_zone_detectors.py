@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
+from lookout.ais.tables import flag_of
 from lookout.detectors.base import Detector, create_detector, detector_types
 from lookout.detectors.zones import ZoneEntryDetector, ZoneExitDetector, zone_detectors
 from lookout.geo.zones import Regime, Zone, ZoneIndex, split_antimeridian
@@ -97,6 +98,7 @@ def test_entering_a_zone_fires_once_at_the_first_position_inside_with_its_values
             "regime": "disputed",
             "owners": ["PHL-PCG", "CHN"],
             "approximate": False,
+            "flag": flag_of(MMSI),
             "speed_kn": 12.0,
             "course_deg": 90.0,
             "previous_ts": T0 + 600.0,
