@@ -73,6 +73,18 @@ class Demo:
             time.sleep(0.25)
         return vessels
 
+    def wait_until_serving(self, timeout_s: float = 30.0) -> None:
+        """The banner comes before the HTTP server listens: wait for its health route."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/api/v1/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("the demo's API did not answer")
+
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -153,6 +165,7 @@ def test_a_vessel_entering_a_members_territorial_sea_is_alerted_on_the_stream(
     try:
         demo.wait_for_url()
         assert "South China Sea region pack" in "".join(demo.output)
+        demo.wait_until_serving()
         creds = json.loads((demo.data_dir / "demo-credentials.json").read_text())
         base = f"http://127.0.0.1:{demo.port}/api/v1"
         read = {"Authorization": f"Bearer {demo.token()}"}

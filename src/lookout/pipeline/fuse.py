@@ -75,30 +75,34 @@ class ReportSampler:
         self._next_sweep_ts = -math.inf
 
     def sample(self, observations: Sequence[Observation]) -> list[Observation]:
-        last, interval, step = self._last, self.interval_s, SAMPLE_SPEED_STEP_KN
-        kept: list[Observation] = []
-        newest = -math.inf
-        for obs in observations:
-            t = obs.observed_ts
-            speed = obs.speed_kn
-            seen = last.get(obs.mmsi)
-            if (
-                seen is None
-                or t - seen[0] >= interval
-                or t < seen[0]
-                or (speed is not None and abs(speed - seen[1]) >= step)
-            ):
-                if seen is None or t >= seen[0]:
-                    last[obs.mmsi] = (t, math.nan if speed is None else speed)
-                kept.append(obs)
-            if t > newest:
-                newest = t
+        """The observations the thinned stream keeps, in order."""
+        kept = [obs for obs in observations if self.keep(obs)]
+        if observations:
+            self._sweep(max(obs.observed_ts for obs in observations))
+        return kept
+
+    def keep(self, obs: Observation) -> bool:
+        """Whether the thinned stream keeps ``obs`` (remembering it if so)."""
+        t, speed = obs.observed_ts, obs.speed_kn
+        seen = self._last.get(obs.mmsi)
+        if (
+            seen is not None
+            and seen[0] <= t < seen[0] + self.interval_s
+            and (speed is None or abs(speed - seen[1]) < SAMPLE_SPEED_STEP_KN)
+        ):
+            return False
+        if seen is None or t >= seen[0]:
+            self._last[obs.mmsi] = (t, math.nan if speed is None else speed)
+        return True
+
+    def _sweep(self, newest: float) -> None:
+        """Forget the vessels silent for ``forget_s``, at most once per ``forget_s``."""
         if newest >= self._next_sweep_ts:
             cut = newest - self.forget_s
+            last = self._last
             for mmsi in [m for m, (ts, _) in last.items() if ts < cut]:
                 del last[mmsi]
             self._next_sweep_ts = newest + self.forget_s
-        return kept
 
 
 class Fuser:

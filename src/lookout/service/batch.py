@@ -46,6 +46,7 @@ import orjson
 from lookout.detectors.base import Detector, Event
 from lookout.model import Detection, Lines, Observation, StaticReport
 from lookout.pipeline.engine import Pipeline, PipelineConfig
+from lookout.pipeline.fuse import ReportSampler
 from lookout.pipeline.ports import SourceItem, item_lines
 from lookout.service.detection import DetectionSetup, build_detectors
 from lookout.sources.files import FileFormatError, iter_file_items, open_text, sniff_format
@@ -282,14 +283,25 @@ def _detect(
         _Timed(detections, detection_hooks, _detection_ts, writer),
     ]
     progress.phase("detecting", len(observations))
-    on_obs = [d.on_observation for d in detectors]
+    # The thinned streams the live pipeline gives detectors that judge hours of behaviour
+    # (Fuser.run_detectors): the same sampler here, so a recording gives the events the
+    # server would have raised.
+    samplers = {
+        d.min_report_interval_s: ReportSampler(d.min_report_interval_s)
+        for d in detectors
+        if d.min_report_interval_s > 0.0
+    }
+    on_obs = [(d.on_observation, d.min_report_interval_s) for d in detectors]
     advance = [d.advance for d in detectors]
     n = len(observations)
     for i, obs in enumerate(observations):
         ts = obs.observed_ts
         for feed in feeds:
             feed.until(ts)
-        for hook in on_obs:
+        kept = {interval: sampler.keep(obs) for interval, sampler in samplers.items()}
+        for hook, interval in on_obs:
+            if interval > 0.0 and not kept[interval]:
+                continue
             events = hook(obs)
             if events:
                 writer.write(events)
