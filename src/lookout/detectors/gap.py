@@ -140,7 +140,8 @@ class AisGapDetector(Detector[GapState]):
             self.late_positions += 1
             return
         start, end = state.closed
-        self._publish(mmsi, start, end, fix.ts, "retracted", self._receiving(mmsi, start))
+        cover = self._receiving(mmsi, start)
+        self._publish(mmsi, start, end, fix.ts, "retracted", cover, filler=fix)
         state.closed = None
         for before, after in ((start, fix), (fix, end)):
             if after.ts - before.ts >= self.config.min_gap_s:
@@ -156,10 +157,21 @@ class AisGapDetector(Detector[GapState]):
         ts: float,
         status: str,
         receiving_start: bool | None,
+        *,
+        filler: Fix | None = None,
     ) -> None:
+        """``filler``: the late position that retracts the gap (named in the event, with
+        whose data it is)."""
         span = (start.ts, None if end is None else end.ts)
-        fixes = (start,) if end is None else (start, end)
+        fixes: tuple[Fix, ...] = (start,) if end is None else (start, end)
         details = self._details(mmsi, start, end, ts, receiving_start)
+        if filler is not None and end is not None:
+            fixes = (start, filler, end)
+            details["filled_by"] = {
+                "ts": filler.ts, "lat": filler.lat, "lon": filler.lon,
+                "member": filler.member, "observation": filler.key,
+            }  # fmt: skip
+            details["filled_by_other_member"] = filler.member not in (start.member, end.member)
         values = vessel_event(
             self.kind, mmsi, span, (start.lat, start.lon), fixes, details, self.thresholds()
         )
