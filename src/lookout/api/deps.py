@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import HTTPException, Request
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from lookout.pipeline.ports import Bus, Store
     from lookout.service.settings import Settings, SourceConfig
 
-__all__ = ["ApiRuntime", "get_runtime", "parse_bbox"]
+__all__ = ["ApiRuntime", "get_runtime", "parse_bbox", "query_ts"]
 
 
 class ApiRuntime(Protocol):
@@ -54,6 +55,15 @@ class ApiRuntime(Protocol):
 def get_runtime(request: Request) -> ApiRuntime:
     runtime: ApiRuntime = request.app.state.runtime
     return runtime
+
+
+def query_ts(value: datetime | None) -> float | None:
+    """A query's time as epoch seconds; a time without offset is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
 
 
 def parse_bbox(text: str | None) -> BBox | None:

@@ -4,13 +4,13 @@ history of one event (provisional -> confirmed -> retracted; nothing is deleted)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from lookout.api.auth import Actor, authorize, current_actor, require
-from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox
+from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox, query_ts
 from lookout.api.schemas import EventDetailOut, EventOut, EventsOut
 from lookout.detectors.base import EVENT_STATUSES
 from lookout.pipeline.alerts import severity_of
@@ -24,14 +24,6 @@ router = APIRouter(prefix="/api/v1", tags=["events"])
 ActorDep = Annotated[Actor, Depends(current_actor)]
 RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 MAX_LIMIT = 10_000
-
-
-def _ts(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
 
 
 def event_out(event: Mapping[str, Any]) -> EventOut:
@@ -67,7 +59,7 @@ def list_events(
         raise HTTPException(
             status_code=422, detail=f"status must be one of {', '.join(EVENT_STATUSES)}"
         )
-    low, high = _ts(since), _ts(until)
+    low, high = query_ts(since), query_ts(until)
     if low is not None and high is not None and low > high:
         raise HTTPException(status_code=422, detail="since must not be after until")
     require(actor, "read", "events")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from lookout.api.auth import Actor, authorize, current_actor, require
-from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox
+from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox, query_ts
 from lookout.api.geojson import track_feature_collection
 from lookout.api.schemas import (
     StaticOut,
@@ -28,15 +28,6 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 Mmsi = Annotated[int, Path(ge=1, le=999_999_999, description="Nine-digit MMSI")]
 MAX_LIMIT = 100_000
-
-
-def _ts(value: datetime | None) -> float | None:
-    """Query time to epoch seconds; a time without offset is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
 
 
 @router.get("/vessels", response_model=VesselsOut)
@@ -80,7 +71,7 @@ def get_track(
     """Track points in time order (``start <= t <= end``); ``format=geojson`` gives one
     Feature per segment."""
     require(actor, "read", f"vessel:{mmsi}")
-    start_ts, end_ts = _ts(start), _ts(end)
+    start_ts, end_ts = query_ts(start), query_ts(end)
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
         raise HTTPException(status_code=422, detail="start must not be after end")
     if runtime.store.vessel(mmsi) is None:
