@@ -15,11 +15,13 @@ import typer
 
 from lookout.cli.common import err_console, fail
 from lookout.sources.scenario import (
+    BACKGROUND_VESSELS,
     DEFAULT_HOURS,
     DEFAULT_START,
     SCENARIOS,
     ScenarioError,
     build_exercise,
+    read_recording,
     write_exercise,
 )
 
@@ -59,11 +61,22 @@ def scenario(
         float,
         typer.Option("--hours", metavar="H", help="How long the exercise lasts, hours (>= 20)."),
     ] = DEFAULT_HOURS,
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            "--into",
+            metavar="RECORDING",
+            help="Inject into this real NMEA recording (tag-block c: times) instead of "
+            "simulated background traffic; the exercise starts at its first time unless "
+            "--start is given.",
+        ),
+    ] = None,
     list_: Annotated[
         bool, typer.Option("--list", help="Name the scenarios and what they contain, then exit.")
     ] = False,
 ) -> None:
-    """Build an exercise: labelled behaviour injected into simulated traffic, marked EXERCISE.
+    """Build an exercise: labelled behaviour injected into simulated traffic (or a real
+    recording, --into), marked EXERCISE.
 
     Writes DIR/exercise.nmea (tag blocks with c: times and s:EXERCISE), DIR/labels.jsonl
     (expected events and near misses that must not fire), DIR/zones.geojson, DIR/EXERCISE.md
@@ -79,16 +92,33 @@ def scenario(
     if out is None:
         fail("--out DIR is required")
     start_ts = _start_ts(start)
+    recording = None
+    if into is not None:
+        if not into.is_file():
+            fail(f"--into: no such file: {into}")
+        try:
+            recording = read_recording(into)
+        except (ScenarioError, OSError) as exc:
+            fail(f"--into: {exc}")
+        if start == DEFAULT_START:
+            start_ts = float(recording.first_ts)
+        err_console.print(
+            f"recording {into}: {len(recording.lines)} timed lines"
+            + (f" ({recording.untimed} without a c: time left out)" if recording.untimed else "")
+        )
     err_console.print(f"building exercise {', '.join(names)} (seed {seed}, {hours:g} h) ...")
     try:
-        exercise = build_exercise(names, seed=seed, start_ts=start_ts, hours=hours)
+        exercise = build_exercise(
+            names, seed=seed, start_ts=start_ts, hours=hours,
+            background=0 if recording is not None else BACKGROUND_VESSELS,
+        )  # fmt: skip
     except ScenarioError as exc:
         fail(str(exc))
     err_console.print(
         f"{len(exercise.vessels)} vessels, {len(exercise.labels)} labels; writing NMEA ..."
     )
     try:
-        files = write_exercise(exercise, out)
+        files = write_exercise(exercise, out, recording)
     except OSError as exc:
         fail(f"--out: cannot write {out}: {exc.strerror or exc}")
     for role, path in files.items():

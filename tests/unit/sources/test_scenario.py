@@ -190,3 +190,34 @@ def test_the_demo_feed_releases_each_line_once_when_it_falls_due() -> None:
     assert len(first) + len(later) == sum(1 for line in nmea_lines(exercise) if "c:" in line) - len(
         feed.step(exercise.end_ts)
     )
+
+
+def test_an_exercise_injected_into_a_recording_keeps_its_lines_in_time_order(
+    tmp_path: Path,
+) -> None:
+    from lookout.sources.scenario import read_recording, write_exercise
+
+    t0 = 1_750_000_000
+    recording = tmp_path / "real.nmea"
+    recording.write_text(
+        "!AIVDM,1,1,,A,13mb9U0P00PRk8fT5nw>4?wj2006,0*5D\n"  # before any time: left out
+        f"\\c:{t0 + 7200}*00\\!AIVDM,1,1,,A,33mkDd1000QbddT`LhTnCiKh0Dfr,0*68\n"
+        f"\\g:1-2-7,c:{t0 + 60}*00\\!AIVDM,2,1,7,A,53@o0E00000,0*00\n"
+        "\\g:2-2-7*00\\!AIVDM,2,2,7,A,00000000000,2*00\n"  # the group's second part
+    )
+    real = read_recording(recording)
+    assert real.untimed == 1 and (real.first_ts, real.last_ts) == (t0 + 60, t0 + 7200)
+    # sorted by time, the group's parts kept together with the time of their first
+    assert [ts for ts, _ in real.lines] == [t0 + 60, t0 + 60, t0 + 7200]
+    assert real.lines[1][1].startswith("\\g:2-2-7")
+    exercise = build_exercise(["teleport"], seed=1, start_ts=t0, hours=20.0, background=0)
+    out = write_exercise(exercise, tmp_path / "ex", real)["nmea"].read_text().splitlines()
+    made = [line for line in out if "s:EXERCISE" in line]
+    assert len(out) == len(made) + 3 and made  # every real line and every exercise line
+    times = [int(line.split("c:")[1][:10]) for line in out if "c:" in line]
+    assert times == sorted(times)
+    assert "real.nmea" in (tmp_path / "ex" / "EXERCISE.md").read_text()
+    with pytest.raises(ScenarioError, match="tag-block time"):
+        empty = tmp_path / "bare.nmea"
+        empty.write_text("!AIVDM,1,1,,A,13mb9U0P00PRk8fT5nw>4?wj2006,0*5D\n")
+        read_recording(empty)
