@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -262,6 +263,19 @@ def test_doctor_reports_versions_and_backends(tmp_path: Path) -> None:
     for name in ("python", "pyais", "fastapi", "numpy", "sqlite3", "R*Tree", "data dir"):
         assert name in result.stdout
     assert f"{sys.version_info.major}.{sys.version_info.minor}" in result.stdout
+
+
+def test_doctor_fails_a_zone_file_the_server_could_not_load(tmp_path: Path) -> None:
+    ok = run("doctor", "--data-dir", str(tmp_path / "data"), "--port", "0")
+    assert "detectors" in ok.stdout and "zone_entry" in ok.stdout
+    missing = tmp_path / "none.geojson"
+    env = {**os.environ, "LOOKOUT_ZONES": str(missing), "COLUMNS": "200"}
+    result = subprocess.run(
+        [*LOOKOUT, "doctor", "--data-dir", str(tmp_path / "data"), "--port", "0"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "LOOKOUT_ZONES: no such file" in result.stdout
 
 
 def test_doctor_exits_1_when_the_data_dir_is_not_writable(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from lookout.cli.common import (
     load_settings,
     out_console,
 )
+from lookout.service.settings import Settings
 
 __all__ = ["Check", "doctor", "run_checks"]
 
@@ -97,8 +98,35 @@ def _port(host: str, port: int) -> Check:
     return Check("http port", "ok", f"{host}:{port} free")
 
 
-def run_checks(data_dir: Path, db_path: Path, host: str, port: int) -> list[Check]:
-    """Every check, in report order."""
+def _detection(settings: Settings) -> list[Check]:
+    """The detector suite the server would build, and the region packs that are built."""
+    from lookout.service.detect_setup import SetupError, setup_from_settings
+    from lookout.sources.region_pack import available_packs
+
+    packs = available_packs()
+    checks = [
+        Check("region packs", "ok", ", ".join(packs))
+        if packs
+        else Check("region packs", "warn", "none built (make regions builds scs)")
+    ]
+    try:
+        setup = setup_from_settings(settings)
+    except (SetupError, ValueError, OSError) as exc:
+        return [*checks, Check("detectors", "fail", str(exc))]
+    kinds = setup.enabled()
+    ports = getattr(setup.near_port, "__self__", None)
+    detail = (
+        f"{len(kinds)} on ({', '.join(kinds) or 'none'}); {len(setup.zones)} zones; "
+        f"{len(ports) if ports is not None else 0} ports and anchorages; "
+        f"shore: {'1 km land mask' if setup.shore is not None else 'none'}"
+    )
+    return [*checks, Check("detectors", "ok", detail)]
+
+
+def run_checks(
+    data_dir: Path, db_path: Path, host: str, port: int, settings: Settings | None = None
+) -> list[Check]:
+    """Every check, in report order (the detector suite too when ``settings`` are given)."""
     checks = [
         Check("python", "ok", platform.python_version()),
         Check("platform", "ok", platform.platform()),
@@ -114,6 +142,8 @@ def run_checks(data_dir: Path, db_path: Path, host: str, port: int) -> list[Chec
         _database(db_path),
         _port(host, port),
     ]
+    if settings is not None:
+        checks += _detection(settings)
     return checks
 
 
@@ -125,10 +155,11 @@ def doctor(data_dir: DataDirOpt = None, host: HostOpt = None, port: PortOpt = No
 
     Checks: package versions, SQLite with R*Tree, the data dir (created and written), the
     store (opens read-only), the HTTP port (a busy port is only a warning: a server may
-    already run there).
+    already run there), the region packs built, and the detector suite the settings describe
+    (zones, ports, shore: a file that does not load fails).
     """
     settings = load_settings(data_dir=data_dir, host=host, port=port)
-    checks = run_checks(settings.data_dir, settings.db_path, settings.host, settings.port)
+    checks = run_checks(settings.data_dir, settings.db_path, settings.host, settings.port, settings)
     table = Table(title="lookout doctor")
     table.add_column("check")
     table.add_column("status")
