@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -51,7 +51,6 @@ __all__ = [
     "DetectionSetup",
     "DetectorConfigError",
     "build_detectors",
-    "kinds_of",
     "load_detector_config",
     "parse_detector_config",
 ]
@@ -252,8 +251,3 @@ def _coerce(kind: str, key: str, current: Any, value: Any, where: str) -> Any:
 def _tuples(value: Any) -> Any:
     """TOML arrays as (nested) tuples, the way frozen configs hold sequences."""
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
-def kinds_of(detectors: Iterable[Detector[Any]]) -> list[str]:
-    """The kinds of built detectors, in order (for status pages and logs)."""
-    return [d.kind for d in detectors]
