@@ -253,6 +253,8 @@ class PairwiseDetector(Detector[None]):
         self.late_positions = 0
         """Positions not used because they came too late: older than their vessel's latest
         report, or than the last swept tick."""
+        self._last_seen: dict[int, tuple[str, str]] = {}
+        """Per vessel, the key and member of its latest report: what an event rests on."""
 
     # -- what a pairwise detector implements -------------------------------------------------
 
@@ -288,6 +290,7 @@ class PairwiseDetector(Detector[None]):
         the kind, ``key`` (MMSIs) and start; ``span`` is (start_ts, end_ts or None);
         ``details`` gets the thresholds in force."""
         details["thresholds"] = self.thresholds()
+        seen = [self._last_seen[m] for m in mmsis if m in self._last_seen]
         values = {
             "id": event_id(self.kind, key, span[0]),
             "mmsi": None,
@@ -296,6 +299,8 @@ class PairwiseDetector(Detector[None]):
             "end_ts": span[1],
             "lat": position[0],
             "lon": position[1],
+            "observations": [k for k, _ in seen if k],
+            "members": sorted({m for _, m in seen}),
             "details": details,
         }
         self.emit(ts, values, status=status)
@@ -306,6 +311,8 @@ class PairwiseDetector(Detector[None]):
         """Fold one position into its vessel's track; events only come from :meth:`advance`."""
         t = obs.observed_ts
         track = self._tracks.get(obs.mmsi)
+        if track is None or t >= track.ts:
+            self._last_seen[obs.mmsi] = (obs.key, obs.member)
         if track is None or t - track.ts > self._gap:
             self._start(obs)
             return []
@@ -402,6 +409,7 @@ class PairwiseDetector(Detector[None]):
         stale = [m for m, track in self._tracks.items() if track.ts < through_ts - self._gap]
         for mmsi in stale:
             del self._tracks[mmsi]
+            self._last_seen.pop(mmsi, None)
         self._next_prune_ts = through_ts + max(self._gap, self._tick)
 
     def __len__(self) -> int:
@@ -423,6 +431,7 @@ class PairwiseDetector(Detector[None]):
             if math.isfinite(self._next_prune_ts)
             else None,
             "late_positions": self.late_positions,
+            "seen": [[m, k, member] for m, (k, member) in self._last_seen.items()],
             "sweep": self.dump_sweep(),
         }
 
@@ -437,4 +446,5 @@ class PairwiseDetector(Detector[None]):
         prune = data.get("next_prune_ts")
         self._next_prune_ts = -math.inf if prune is None else float(prune)
         self.late_positions = int(data.get("late_positions", 0))
+        self._last_seen = {int(m): (str(k), str(member)) for m, k, member in data.get("seen", ())}
         self.load_sweep(data.get("sweep"))

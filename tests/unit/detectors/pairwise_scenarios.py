@@ -41,7 +41,20 @@ def report(
     lat, lon = at(east_m, north_m, origin)
     ts = T0 + t_s
     return Observation(
-        mmsi, 1, ts, lat, lon, speed_kn, course_deg, None, 0, "PHL", "test", ("rx",), ts, ""
+        mmsi,
+        1,
+        ts,
+        lat,
+        lon,
+        speed_kn,
+        course_deg,
+        None,
+        0,
+        "PHL",
+        "test",
+        ("rx",),
+        ts,
+        f"{mmsi}@{ts:.0f}",
     )
 
 

@@ -72,6 +72,9 @@ def test_two_slow_vessels_side_by_side_for_three_hours_make_one_encounter() -> N
     assert details["thresholds"]["max_distance_m"] == 500.0
     assert details["thresholds"]["min_duration_s"] == 7200.0
     assert distance_m(confirmed["lat"], confirmed["lon"], *at(150.0, 1.5 * 0.5 * 1852)) < 100
+    # what it rests on: each vessel's latest report, and whose data that is
+    assert sorted(o.split("@")[0] for o in confirmed["observations"]) == sorted([str(A), str(B)])
+    assert confirmed["members"] == ["PHL"]
 
 
 @pytest.mark.parametrize(
