@@ -129,3 +129,17 @@ def test_events_survive_reopening_a_durable_store(tmp_path: Path) -> None:
             assert len(again.event_history(event()["id"])) == 2
         finally:
             again.close()
+
+
+def test_detections_are_kept_once_per_member_and_id_newest_first(store: Store) -> None:
+    from lookout.model import Detection
+
+    sar = Detection("S1", T0 + 60, 10.0, 115.0, "sar", "PHL-PCG")
+    again = Detection("S1", T0 + 99, 11.0, 116.0, "sar", "PHL-PCG")  # a re-sent id: ignored
+    radar = Detection("S1", T0 + 30, 9.0, 114.0, "radar", "VNM-VCG")  # same id, other member
+    store.write(StoreBatch(detections=[sar, radar]))
+    store.write(StoreBatch(detections=[again]))
+    assert store.detections() == [sar, radar]
+    assert store.detections(since_ts=T0 + 40) == [sar]
+    assert store.detections(until_ts=T0 + 40) == [radar]
+    assert store.detections(limit=1) == [sar]

@@ -155,3 +155,52 @@ def test_entering_a_territorial_sea_alerts_its_owner_and_is_stored(
     )
     by_vessel = httpx.get(f"{url}/api/v1/events", headers=READ, params={"mmsi": MMSI + 1}).json()
     assert by_vessel["count"] == 0
+
+
+def test_a_satellite_detection_no_ais_vessel_explains_is_a_dark_vessel_alert(
+    server: tuple[str, Runtime],
+) -> None:
+    url, _ = server
+    # an AIS vessel sailing east along 10 N for three hours, a report every 10 minutes
+    reports = [nmea(T0 + 600 * i, 10.0, 115.0 + 0.03 * i, mmsi=MMSI + 1) for i in range(19)]
+    r = httpx.post(f"{url}/api/v1/ingest/nmea", content="\n".join(reports[:3]), headers=PUSH)
+    assert r.status_code == 200
+    at = T0 + 600  # where the vessel was then: (10.0, 115.03)
+    csv = (
+        "id,timestamp,lat,lon,source\n"
+        f"S1-near,{at},10.0,115.035,sar\n"  # about 550 m from the vessel: explained
+        f"S1-dark,{at},10.05,115.03,sar\n"  # 5.5 km north of it, nobody there: dark
+        f"S1-bad,{at},95,115.0,sar\n"  # latitude out of range: refused, counted
+    )
+    csv_headers = {**PUSH, "Content-Type": "text/csv"}
+    r = httpx.post(f"{url}/api/v1/ingest/detections", content=csv, headers=csv_headers)
+    assert r.status_code == 200, r.text
+    receipt = r.json()
+    assert (receipt["detections"], receipt["rejected"]) == (2, 1)
+    assert "line 4" in receipt["errors"][0] and "lat" in receipt["errors"][0]
+    # the decision waits until every position that can explain the detection is in (1 h)
+    r = httpx.post(f"{url}/api/v1/ingest/nmea", content="\n".join(reports[3:]), headers=PUSH)
+    assert r.status_code == 200
+    deadline = time.monotonic() + 10
+    found: list[dict[str, Any]] = []
+    while not found and time.monotonic() < deadline:
+        listed = httpx.get(f"{url}/api/v1/events", params={"kind": "dark_vessel"}, headers=READ)
+        found = listed.json()["events"]
+        time.sleep(0.1)
+    assert [e["details"]["detection_id"] for e in found] == ["S1-dark"]
+    assert found[0]["severity"] == "high" and found[0]["members"] == ["PHL-PCG"]
+    stored = httpx.get(f"{url}/api/v1/detections", headers=READ).json()
+    assert sorted(d["id"] for d in stored["detections"]) == ["S1-dark", "S1-near"]
+    # wrong type, not a detections CSV, a read token pushing
+    as_json = {**PUSH, "Content-Type": "application/json"}
+    assert (
+        httpx.post(f"{url}/api/v1/ingest/detections", content=csv, headers=as_json).status_code
+        == 415
+    )
+    bad = httpx.post(f"{url}/api/v1/ingest/detections", content="a,b\n1,2\n", headers=csv_headers)
+    assert bad.status_code == 422 and "timestamp" in bad.json()["detail"]
+    as_reader = {**READ, "Content-Type": "text/csv"}
+    assert (
+        httpx.post(f"{url}/api/v1/ingest/detections", content=csv, headers=as_reader).status_code
+        == 403
+    )

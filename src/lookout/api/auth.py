@@ -28,8 +28,8 @@ log = logging.getLogger("lookout.api.access")
 
 Action = Literal["read", "ingest"]
 """What an actor wants to do. Resources are strings: ``vessels``, ``vessel:<mmsi>``,
-``sources``, ``status``, ``stream``, ``events``, ``event:<kind>``, ``alert:<member>``, ``stats``,
-``source:<member>/<name>``."""
+``sources``, ``status``, ``stream``, ``events``, ``detections``, ``event:<kind>``,
+``alert:<member>``, ``stats``, ``source:<member>/<name>``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,13 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from lookout.api.auth import Actor, authorize, current_actor, require
 from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox, query_ts
-from lookout.api.schemas import EventDetailOut, EventOut, EventsOut
+from lookout.api.schemas import (
+    DetectionOut,
+    DetectionsOut,
+    EventDetailOut,
+    EventOut,
+    EventsOut,
+)
 from lookout.detectors.base import EVENT_STATUSES
 from lookout.pipeline.alerts import severity_of
 from lookout.pipeline.ports import EventQuery
@@ -86,3 +92,25 @@ def get_event(
     require(actor, "read", f"event:{versions[-1]['kind']}")
     shown = [event_out(v) for v in versions]
     return EventDetailOut(event=shown[-1], versions=shown)
+
+
+@router.get("/detections", response_model=DetectionsOut, tags=["detections"])
+def list_detections(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    since: Annotated[datetime | None, Query(description="ISO 8601; no offset = UTC")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601; no offset = UTC")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 1000,
+) -> DetectionsOut:
+    """Non-AIS detections received (satellite, radar, patrol), newest first."""
+    low, high = query_ts(since), query_ts(until)
+    if low is not None and high is not None and low > high:
+        raise HTTPException(status_code=422, detail="since must not be after until")
+    require(actor, "read", "detections")
+    shown = [
+        DetectionOut(
+            id=d.id, at=iso_utc(d.ts), lat=d.lat, lon=d.lon, source=d.source, member=d.member
+        )
+        for d in runtime.store.detections(low, high, limit)
+    ]
+    return DetectionsOut(count=len(shown), limit=limit, detections=shown)

@@ -1,4 +1,5 @@
-"""``POST /api/v1/ingest/nmea``: a source pushes NMEA lines; the receipt means "committed".
+"""``POST /api/v1/ingest/nmea`` and ``/ingest/detections``: a source pushes NMEA lines or
+non-AIS detections (a detections CSV); the receipt means "committed".
 
 The bearer token is the source's ingest key. The response comes only after the runtime has
 durably committed the batch; a re-send with the same ``Idempotency-Key`` (scoped to the source)
@@ -16,9 +17,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from lookout.api.auth import Actor, current_actor, require
 from lookout.api.deps import ApiRuntime, get_runtime
-from lookout.api.schemas import ReceiptOut
-from lookout.model import Lines
+from lookout.api.schemas import DetectionsReceiptOut, ReceiptOut
+from lookout.model import IngestReceipt, Lines
 from lookout.service.runtime import Overloaded, Stopping
+from lookout.sources.detections import parse_detections
+from lookout.sources.files import FileFormatError
 
 __all__ = ["router"]
 
@@ -30,6 +33,8 @@ ActorDep = Annotated[Actor, Depends(current_actor)]
 RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 MAX_KEY_CHARS = 200
 TEXT_TYPES = ("text/plain", "application/x-nmea")
+MAX_ERRORS_SHOWN = 20
+"""Rows not read that a detections receipt lists (all are counted)."""
 
 
 def _check_content_type(request: Request) -> None:
@@ -112,15 +117,82 @@ async def ingest_nmea(
     received_ts = time.time()
     lines = body.decode("utf-8", errors="replace").splitlines()
     block = Lines(lines, source.member, source.name, received_ts, source.receiver)
+    receipt = await _committed(runtime, [block], key, f"{len(lines)} lines from {actor.name}")
+    return ReceiptOut.of(receipt)
+
+
+async def _committed(
+    runtime: ApiRuntime, items: list[Any], key: str | None, what: str
+) -> IngestReceipt:
+    """Submit ``items`` and wait for their durable commit (503 / 500 as documented)."""
     try:
-        future = runtime.submit([block], key=key)
+        future = runtime.submit(items, key=key)
     except (Overloaded, Stopping) as exc:
         raise HTTPException(status_code=503, detail=str(exc), headers={"Retry-After": "1"}) from exc
     try:
-        receipt = await asyncio.wrap_future(future)
+        return await asyncio.wrap_future(future)
     except Exception as exc:
-        log.exception("ingest of %d lines from %s failed", len(lines), actor.name)
+        log.exception("ingest of %s failed", what)
         raise HTTPException(
             status_code=500, detail="ingest failed; nothing acknowledged, retry"
         ) from exc
-    return ReceiptOut.of(receipt)
+
+
+_DETECTIONS_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": (
+                "id,timestamp,lat,lon,source\nS1A-0042,2026-11-26T09:30:00Z,9.73,115.87,sar\n"
+            ),
+        }
+    },
+}
+CSV_TYPES = ("text/csv", "text/plain")
+
+
+@router.post(
+    "/ingest/detections",
+    response_model=DetectionsReceiptOut,
+    responses={**_ERRORS, 415: {"description": "Content-Type is not text/csv or text/plain"},
+               422: {"description": "not a detections CSV (header), or no detection in it"}},
+    openapi_extra={"requestBody": _DETECTIONS_BODY},
+)  # fmt: skip
+async def ingest_detections(
+    request: Request,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> DetectionsReceiptOut:
+    """Ingest non-AIS detections (satellite, radar, patrol) as the authenticated source: a CSV
+    with the columns ``id, timestamp, lat, lon, source``; answered after the commit."""
+    source = actor.source
+    if source is None:
+        raise HTTPException(status_code=403, detail="pushing needs a source's ingest key")
+    require(actor, "ingest", f"source:{source.member}/{source.name}")
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media not in CSV_TYPES:
+        raise HTTPException(
+            status_code=415,
+            detail=f"expected Content-Type text/csv (a detections CSV), got {media or 'none'!r}",
+        )
+    key = _scoped_key(actor, idempotency_key)
+    body = await _read_body(request, runtime.settings.max_body_bytes)
+    try:
+        read = parse_detections(
+            body.decode("utf-8", errors="replace").splitlines(), member=source.member,
+            name="body",
+        )  # fmt: skip
+    except FileFormatError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    if not read.detections:
+        problems = "; ".join(str(e) for e in read.errors[:5]) or "the body has no rows"
+        raise HTTPException(status_code=422, detail=f"no detection read: {problems}")
+    what = f"{len(read.detections)} detections from {actor.name}"
+    await _committed(runtime, list(read.detections), key, what)
+    return DetectionsReceiptOut(
+        detections=len(read.detections),
+        rejected=len(read.errors),
+        errors=[str(e) for e in read.errors[:MAX_ERRORS_SHOWN]],
+    )

@@ -201,3 +201,29 @@ class EventsOut(BaseModel):
 class EventDetailOut(BaseModel):
     event: EventOut
     versions: list[EventOut]
+
+
+class DetectionsReceiptOut(BaseModel):
+    """What a pushed detections CSV came to, once committed: detections read and handed to
+    the detectors, rows not read (counted; the first ``errors`` named by line)."""
+
+    detections: int
+    rejected: int
+    errors: list[str]
+
+
+class DetectionOut(BaseModel):
+    """One stored non-AIS detection."""
+
+    id: str
+    at: str | None
+    lat: float
+    lon: float
+    source: str
+    member: str
+
+
+class DetectionsOut(BaseModel):
+    count: int
+    limit: int
+    detections: list[DetectionOut]

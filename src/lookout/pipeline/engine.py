@@ -268,6 +268,7 @@ class Pipeline:
             receipts=keyed_receipts(keys, receipts),
             received_ts=batch.now_ts,
             events=batch.events,
+            detections=batch.detections,
         )
         return BatchResult(store, messages, receipts, batch.events, batch.rejections)
 
@@ -290,6 +291,7 @@ class Pipeline:
                 simulated = (member, first.source) in self.config.simulated_sources
                 self._fuser.record(batch, first, simulated, receipt)
             elif type(first) is Detection:
+                batch.detections.append(first)
                 self._fuser.detection(batch, first)
             else:
                 self._source_reject(batch, first, member, receipt)  # type: ignore[arg-type]

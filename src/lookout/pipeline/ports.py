@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from lookout.model import (
     BBox,
+    Detection,
     Frame,
     IngestReceipt,
     Lines,
@@ -68,6 +69,8 @@ class StoreBatch:
     ``received_ts`` is ``None``. ``events`` are detector event versions in the order they
     were published (JSON-able dicts with at least ``id``, ``kind``, ``status`` and ``ts``); a
     store keeps every version and answers queries with the latest one per ``id``.
+    ``detections`` are non-AIS detections (satellite, radar, patrol) received in the batch;
+    a store keeps the first of each ``(member, id)``.
     """
 
     track: Sequence[TrackPoint] = ()
@@ -77,6 +80,7 @@ class StoreBatch:
     receipts: Mapping[str, IngestReceipt] = field(default_factory=dict)
     received_ts: float | None = None
     events: Sequence[Mapping[str, Any]] = ()
+    detections: Sequence[Detection] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +162,13 @@ class Store(Protocol):
         empty if unknown."""
         ...
 
+    def detections(
+        self, since_ts: float | None = None, until_ts: float | None = None, limit: int = 1000
+    ) -> list[Detection]:
+        """Stored detections with ``since_ts <= ts <= until_ts``, newest first (ties by member
+        and id), at most ``limit``."""
+        ...
+
     def prune(self, before_ts: float) -> int:
         """Delete track points observed before ``before_ts``; returns how many."""
         ...
@@ -187,10 +198,10 @@ class Bus(Protocol):
     def close(self) -> None: ...
 
 
-SourceItem = Frame | Lines | ReportRecord | Rejection
+SourceItem = Frame | Lines | ReportRecord | Rejection | Detection
 """What a source hands to the core: raw lines (one per :class:`Frame`, or a block of them as
-:class:`Lines`), pre-decoded reports, or rows it could not read (a bad CSV/JSON row is a
-``Rejection`` so that it is counted, never dropped silently)."""
+:class:`Lines`), pre-decoded reports, non-AIS detections, or rows it could not read (a bad
+CSV/JSON row is a ``Rejection`` so that it is counted, never dropped silently)."""
 
 
 def item_lines(items: Sequence[SourceItem]) -> int:

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lookout.detectors.base import Event
-from lookout.model import IngestReceipt, Observation, Rejection, StaticReport, VesselState
+from lookout.model import (
+    Detection,
+    IngestReceipt,
+    Observation,
+    Rejection,
+    StaticReport,
+    VesselState,
+)
 from lookout.model.rows import VESSEL_STATE_FIELDS, TrackRow, VesselRow
 from lookout.pipeline.ports import IngestCounts, StoreBatch
 
@@ -81,8 +88,8 @@ class Counts:
 class BatchState:
     """What the batch being processed has produced so far (mutable, one per batch)."""
 
-    __slots__ = ("counts", "events", "max_rejections", "messages", "now_ts", "number",
-                 "observations", "rejections", "statics", "track")  # fmt: skip
+    __slots__ = ("counts", "detections", "events", "max_rejections", "messages", "now_ts",
+                 "number", "observations", "rejections", "statics", "track")  # fmt: skip
 
     def __init__(self, number: int, now_ts: float, max_rejections: int) -> None:
         self.number = number
@@ -93,6 +100,8 @@ class BatchState:
         self.counts: dict[tuple[str, str], Counts] = {}
         self.rejections: list[Rejection] = []
         self.events: list[Event] = []
+        self.detections: list[Detection] = []
+        """Non-AIS detections received in the batch (stored with it)."""
         self.observations: list[Observation] = []
         """Accepted positions for the detectors, handed to them when the batch closes."""
         self.messages: list[tuple[str, dict[str, Any]]] = []

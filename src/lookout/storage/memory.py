@@ -20,6 +20,7 @@ from typing import Any
 
 from lookout.model import (
     BBox,
+    Detection,
     IngestReceipt,
     SourceStats,
     StaticReport,
@@ -68,6 +69,7 @@ class MemoryStore:
         self._event_versions: dict[str, list[str]] = {}
         self._event_order: dict[str, int] = {}
         self._event_seq = 0
+        self._detections: dict[tuple[str, str], Detection] = {}
         self._closed = False
 
     def write(self, batch: StoreBatch) -> None:
@@ -89,6 +91,8 @@ class MemoryStore:
                 self._receipts.setdefault(idempotency_key, receipt)
             for event in batch.events:
                 self._add_event(event)
+            for detection in batch.detections:
+                self._detections.setdefault((detection.member, detection.id), detection)
 
     def _add_event(self, event: Mapping[str, Any]) -> None:
         self._event_seq += 1
@@ -106,6 +110,19 @@ class MemoryStore:
         found = [e for e in latest if query.matches(e)]
         found.sort(key=lambda e: (-e["ts"], e["id"]))
         return found[: max(query.limit, 0)]
+
+    def detections(
+        self, since_ts: float | None = None, until_ts: float | None = None, limit: int = 1000
+    ) -> list[Detection]:
+        with self._lock:
+            self._check_open()
+            found = [
+                d
+                for d in self._detections.values()
+                if (since_ts is None or d.ts >= since_ts) and (until_ts is None or d.ts <= until_ts)
+            ]
+        found.sort(key=lambda d: (-d.ts, d.member, d.id))
+        return found[: max(limit, 0)]
 
     def event_history(self, event_id: str) -> list[dict[str, Any]]:
         with self._lock:

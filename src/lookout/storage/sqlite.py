@@ -145,8 +145,8 @@ class _Pending:
     """Rows committed to the journal but not yet to the derived tables."""
 
     __slots__ = (
-        "counts", "events", "journal_id", "newest_ts", "rejects", "statics", "track",
-        "track_rows", "vessels",
+        "counts", "detections", "events", "journal_id", "newest_ts", "rejects", "statics",
+        "track", "track_rows", "vessels",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -158,15 +158,18 @@ class _Pending:
         self.counts: list[tuple[Any, ...]] = []
         self.rejects: list[tuple[Any, ...]] = []
         self.events: list[tuple[Any, ...]] = []
+        self.detections: list[tuple[Any, ...]] = []
         self.journal_id: int | None = None
         self.newest_ts: float | None = None
 
     def add(self, entry: tuple[list[Any], ...], journal_id: int) -> None:
         track, vessels, statics, counts, rejects, *rest = entry
-        # Entries of 0.1.0 journals have no receive time (five elements), nor events (six).
+        # Older entries lack the receive time (five elements), events (six), detections (seven).
         received = rest[0][0] if rest and rest[0] else None
         if len(rest) > 1:
             self.events += rest[1]
+        if len(rest) > 2:
+            self.detections += rest[2]
         self.track.append((track, received))
         self.track_rows += len(track)
         for row in vessels:  # a later state of a vessel replaces an earlier one, as upserts do
@@ -204,8 +207,8 @@ def _track_row(point: TrackPoint, received_ts: float | None) -> tuple[Any, ...]:
 
 def batch_entry(batch: StoreBatch) -> tuple[Entry, Receipts]:
     """A batch as plain rows: its journal entry (track points and vessel states as their field
-    tuples, statics, counter and reject rows, the receive time, event versions) and its
-    receipts as ``(key, JSON)``."""
+    tuples, statics, counter and reject rows, the receive time, event versions, detections)
+    and its receipts as ``(key, JSON)``."""
     track = batch.track
     vessels = batch.vessels
     counts, rejects = sql.count_rows(batch.counts)
@@ -218,6 +221,7 @@ def batch_entry(batch: StoreBatch) -> tuple[Entry, Receipts]:
         rejects,
         [] if received is None else [received],
         sql.event_rows(batch.events),
+        sql.detection_rows(batch.detections),
     )
     return entry, [(k, json.dumps(asdict(r))) for k, r in batch.receipts.items()]
 
@@ -365,6 +369,7 @@ class SqliteStore(SqliteReads):
                 sql.event_writes(pending.events),
                 strict=True,
             ),
+            (sql.INSERT_DETECTION, pending.detections),
             ("DELETE FROM journal WHERE id <= ?", [(pending.journal_id,)]),
         )
         self._pending = _Pending()

@@ -21,7 +21,15 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from lookout.model import BBox, IngestReceipt, SourceStats, StaticReport, TrackPoint, VesselState
+from lookout.model import (
+    BBox,
+    Detection,
+    IngestReceipt,
+    SourceStats,
+    StaticReport,
+    TrackPoint,
+    VesselState,
+)
 from lookout.pipeline.ports import EventQuery
 from lookout.storage import sqlite_sql as sql
 
@@ -167,3 +175,16 @@ class SqliteReads:
         with self._reading() as conn:
             rows = conn.execute(sql.SELECT_EVENT_HISTORY, (event_id,)).fetchall()
         return [{**json.loads(payload), "version": n} for n, (payload,) in enumerate(rows, 1)]
+
+    def detections(
+        self, since_ts: float | None = None, until_ts: float | None = None, limit: int = 1000
+    ) -> list[Detection]:
+        """Stored detections in the time range, newest first (ties by member and id)."""
+        low = -math.inf if since_ts is None else since_ts
+        high = math.inf if until_ts is None else until_ts
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_DETECTIONS, (low, high, max(limit, 0))).fetchall()
+        return [
+            Detection(str(i), float(t), float(a), float(o), str(s), str(m))
+            for i, t, a, o, s, m in rows
+        ]

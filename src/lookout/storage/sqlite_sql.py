@@ -20,11 +20,13 @@ __all__ = [
     "ADD_COUNTS",
     "ADD_EVENT_VESSEL",
     "ADD_REJECTS",
+    "INSERT_DETECTION",
     "INSERT_EVENT_VERSION",
     "INSERT_RECEIPT",
     "INSERT_STATIC",
     "INSERT_TRACK",
     "SELECT_COUNTS",
+    "SELECT_DETECTIONS",
     "SELECT_EVENT_HISTORY",
     "SELECT_REJECTS",
     "SELECT_STATICS",
@@ -35,6 +37,7 @@ __all__ = [
     "RowCodec",
     "Rows",
     "count_rows",
+    "detection_rows",
     "event_rows",
     "event_writes",
     "events_query",
@@ -292,3 +295,19 @@ def events_query(query: Any) -> tuple[str, list[Any]]:
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     params.append(max(query.limit, 0))
     return f"SELECT payload, versions FROM events {clause} ORDER BY ts DESC, id LIMIT ?", params
+
+
+# -- detections --------------------------------------------------------------------------------
+
+INSERT_DETECTION = (
+    "INSERT OR IGNORE INTO detections (member, id, ts, lat, lon, source) VALUES (?, ?, ?, ?, ?, ?)"
+)
+SELECT_DETECTIONS = """
+SELECT id, ts, lat, lon, source, member FROM detections
+WHERE ts >= ? AND ts <= ? ORDER BY ts DESC, member, id LIMIT ?
+"""
+
+
+def detection_rows(detections: Iterable[Any]) -> Rows:
+    """Journal rows of detections: (member, id, ts, lat, lon, source)."""
+    return [(d.member, d.id, float(d.ts), float(d.lat), float(d.lon), d.source) for d in detections]
