@@ -24,7 +24,8 @@ judged (its positions are gone) and is counted in ``late_detections``; one with 
 time or position in ``invalid_detections``.
 
 The event is instantaneous and published ``confirmed`` once, at event time
-T + ``max_interpolation_gap_s``: ``id`` ``dark_vessel-<detection id>``, ``mmsi`` null,
+T + ``max_interpolation_gap_s``: ``id`` ``dark_vessel-<member>-<detection id>`` (without a
+member: ``dark_vessel-<detection id>``; detection ids are unique per member), ``mmsi`` null,
 ``mmsis`` [], ``start_ts`` = ``end_ts`` = T, ``lat``/``lon`` of the detection,
 ``observations`` [], ``members`` the detection's member, ``details`` with ``detection_id``,
 ``detection_source``, ``nearest_mmsi`` / ``nearest_distance_m`` (the nearest vessel known at
@@ -135,7 +136,7 @@ class DarkVesselDetector(Detector[list[Detection]]):
         if waiting is None:
             self._states[key] = [det]
             self.notify_at(key, key + cfg.max_interpolation_gap_s)
-        elif all(d.id != det.id for d in waiting):
+        elif all((d.member, d.id) != (det.member, det.id) for d in waiting):
             waiting.append(det)
         return []
 
@@ -324,7 +325,7 @@ def dark_event(det: Detection, found: dict[str, Any], thresholds: dict[str, floa
     details = {"detection_id": det.id, "detection_source": det.source, **found}
     details["thresholds"] = thresholds
     return {
-        "id": f"dark_vessel-{det.id}",
+        "id": f"dark_vessel-{det.member}-{det.id}" if det.member else f"dark_vessel-{det.id}",
         "mmsi": None,
         "mmsis": [],
         "start_ts": det.ts,

@@ -85,7 +85,7 @@ def test_a_detection_two_km_from_every_track_is_a_dark_vessel() -> None:
     assert len(events) == 1
     event = events[0]
     assert event["kind"] == "dark_vessel" and event["status"] == "confirmed"
-    assert event["id"] == "dark_vessel-sar-42"
+    assert event["id"] == "dark_vessel-PHL-PCG-sar-42"  # detection ids are unique per member
     assert event["mmsi"] is None and event["mmsis"] == [] and event["observations"] == []
     assert event["start_ts"] == event["end_ts"] == midway
     assert (event["lat"], event["lon"]) == (la2, lo2)
@@ -271,7 +271,7 @@ def test_the_pipeline_hands_detections_to_the_detector_and_nothing_else() -> Non
     assert first.events == [] and pipeline.tracker.watermark_ts == records[9].observed_ts
     assert sum(c.lines for c in first.store.counts) == 10  # detections are not input lines
     second = pipeline.process(records[10:], now_ts=T0)
-    assert [e["id"] for e in second.events] == ["dark_vessel-radar-7"]
+    assert [e["id"] for e in second.events] == ["dark_vessel-PHL-PCG-radar-7"]
     assert any(subject == "lookout.event.dark_vessel" for subject, _ in second.messages)
 
 
