@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,10 @@ import uvicorn
 
 from lookout.api.app import create_app
 from lookout.detectors.base import detector_types
+from lookout.model import Lines
+from lookout.pipeline.ports import EventQuery
 from lookout.service import detection as _registers_the_built_in_detectors  # noqa: F401
-from lookout.service.runtime import Runtime
+from lookout.service.runtime import STATE_FILE, Runtime
 from lookout.service.settings import Settings, SourceConfig
 from lookout.sources.sim_nmea import tag_block
 
@@ -204,3 +207,42 @@ def test_a_satellite_detection_no_ais_vessel_explains_is_a_dark_vessel_alert(
         httpx.post(f"{url}/api/v1/ingest/detections", content=csv, headers=as_reader).status_code
         == 403
     )
+
+
+def test_a_clean_restart_resumes_the_detectors(tmp_path: Path) -> None:
+    """A vessel seen outside the zone before a restart raises its entry after it: the
+    stopped runtime left its pipeline state in the data dir, the next one resumed from it."""
+    zones = tmp_path / "zones.geojson"
+    zones.write_text(json.dumps(ZONE))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=(SourceConfig(name="patrol", member="PHL-PCG", key="k-patrol"),),
+        batch_max_wait_ms=5.0, zones=(zones,), shore="none", detectors=",".join(BUILT_IN),
+    )  # fmt: skip
+
+    def push(runtime: Runtime, *lines: str) -> list[dict[str, Any]]:
+        block = Lines(list(lines), "PHL-PCG", "patrol", time.time())
+        runtime.submit([block]).result(timeout=10)
+        return runtime.store.events(EventQuery(kind="zone_entry"))
+
+    first = Runtime(settings)
+    first.start()
+    assert push(first, nmea(T0, 15.5, 118.95)) == []  # outside
+    first.stop()
+    assert (settings.data_dir / STATE_FILE).is_file()
+    second = Runtime(settings)
+    second.start()
+    try:
+        assert not (settings.data_dir / STATE_FILE).exists()  # consumed
+        entries = push(second, nmea(T0 + 60, 15.5, 119.05))  # inside
+        assert [(e["mmsi"], e["zone"]) for e in entries] == [(MMSI, "ts-test")]
+    finally:
+        second.stop()
+    # without the state file the same sequence raises nothing: first seen inside
+    (settings.data_dir / STATE_FILE).unlink()
+    fresh = Runtime(replace(settings, data_dir=tmp_path / "other"))
+    fresh.start()
+    try:
+        assert push(fresh, nmea(T0 + 60, 15.5, 119.05)) == []
+    finally:
+        fresh.stop()

@@ -392,11 +392,14 @@ class Pipeline:
         return json.dumps(data, separators=(",", ":")).encode()
 
     def restore(self, snapshot: bytes) -> None:
-        """Resume from :meth:`snapshot` (detectors are matched by position and kind)."""
+        """Resume from :meth:`snapshot`. Detectors are matched by kind: one turned on since
+        starts afresh, the state of one turned off is dropped."""
         data = json.loads(snapshot)
         if data.get("version") != 1:
             raise ValueError(f"unknown snapshot version {data.get('version')!r}")
         self._fuser.tracker.restore(data["tracker"])
-        for detector, state in zip(self._fuser.detectors, data.get("detectors", ()), strict=False):
-            if state.get("kind") == detector.kind:
+        states = {state.get("kind"): state for state in data.get("detectors", ())}
+        for detector in self._fuser.detectors:
+            state = states.get(detector.kind)
+            if state is not None:
                 detector.restore(state)

@@ -26,6 +26,13 @@ refuses all further input (:class:`Stopping`, HTTP 503) rather than acknowledge 
 dedupe would count as a duplicate of lines that were never stored: a failing store is an
 outage, and a restart rebuilds the pipeline state from what the store holds.
 
+Pipeline state across a restart: on a clean stop (every submission committed) the runtime that
+opened its own store writes the pipeline's snapshot (fused vessel state, every detector's
+open episodes, pending detections and timers) to ``<data_dir>/pipeline-state.json``, and the
+next start resumes from it, so a gap that was provisional is still confirmed or retracted
+and a vessel seen outside a zone before the restart still raises its entry. After a crash
+there is no snapshot: detectors start afresh (the store keeps every event already raised).
+
 Back-pressure: the queue holds at most ``max_queued_lines`` lines; beyond that ``submit``
 raises :class:`Overloaded` (the API answers 503) instead of buffering without bound.
 """
@@ -35,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import queue
 import threading
 import time
@@ -42,6 +50,7 @@ from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lookout.bus.inprocess import InProcessBus
@@ -53,7 +62,10 @@ from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submi
 from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch, item_lines
 from lookout.service.settings import Settings, SourceConfig
 
-__all__ = ["Overloaded", "Runtime", "Stopping"]
+__all__ = ["STATE_FILE", "Overloaded", "Runtime", "Stopping"]
+
+STATE_FILE = "pipeline-state.json"
+"""Where a cleanly stopped runtime leaves its pipeline's state, in the data dir."""
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +118,7 @@ class Runtime:
         """``detectors`` replaces the suite the settings describe (tests, embedding)."""
         self.settings = settings
         self._detectors = detectors
+        self._owns_store = False
         self.detector_kinds: list[str] = []
         """The kinds of the detectors running (once started)."""
         self._store = store
@@ -179,6 +192,7 @@ class Runtime:
 
             detectors = build_detectors(setup_from_settings(self.settings))
         self.detector_kinds = [d.kind for d in detectors]
+        self._owns_store = self._store is None
         if self._store is None:
             from lookout.storage.sqlite_process import SqliteProcessStore
 
@@ -194,6 +208,8 @@ class Runtime:
         self._pipeline = Pipeline(
             self._pipeline_config(), detectors=detectors, recall=self._store.vessel
         )
+        if self._owns_store:
+            self._resume(self._pipeline)
         self._write_async = getattr(self._store, "write_async", None)
         self._writer = threading.Thread(target=self._write_loop, name="lookout-writer", daemon=True)
         self._writer.start()
@@ -258,9 +274,43 @@ class Runtime:
             self._thread.join(timeout=timeout_s)
         if self._writer is not None:
             self._writer.join(timeout=timeout_s)
+        if self._owns_store and self._pipeline is not None and self._failed is None:
+            self._save(self._pipeline)
         self.bus.close()
         if self._store is not None:
             self._store.close()
+
+    @property
+    def _state_path(self) -> Path:
+        return self.settings.data_dir / STATE_FILE
+
+    def _resume(self, pipeline: Pipeline) -> None:
+        """Restore the snapshot a clean stop left, if any; a bad one is set aside (logged)."""
+        path = self._state_path
+        if not path.is_file():
+            return
+        try:
+            pipeline.restore(path.read_bytes())
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            aside = path.with_suffix(".unreadable")
+            log.warning("pipeline state %s not restored (%s); kept as %s", path, exc, aside)
+            path.replace(aside)
+            return
+        path.unlink()  # consumed: a crash from here on must not resume from a stale state
+        log.info("pipeline state restored from %s", path)
+
+    def _save(self, pipeline: Pipeline) -> None:
+        """Write the pipeline's snapshot atomically (a temporary file, synced, renamed)."""
+        path = self._state_path
+        temp = path.with_suffix(".tmp")
+        try:
+            with open(temp, "wb") as out:
+                out.write(pipeline.snapshot())
+                out.flush()
+                os.fsync(out.fileno())
+            temp.replace(path)
+        except OSError:
+            log.exception("pipeline state not saved to %s", path)
 
     def __enter__(self) -> Runtime:
         self.start()
