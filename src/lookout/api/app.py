@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 import lookout
 from lookout.api import routes_events, routes_ingest, routes_sources, routes_vessels, stream
+from lookout.api.audit import AuditDenials
 from lookout.api.deps import ApiRuntime
 from lookout.api.stream import StreamHub
 
@@ -57,6 +58,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.hub = hub
+    app.add_middleware(AuditDenials)
     for module in (routes_vessels, routes_events, routes_sources, routes_ingest, stream):
         app.include_router(module.router)
     return app

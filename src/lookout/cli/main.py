@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 import lookout
-from lookout.cli import decode, demo, detect, doctor, ingest, replay, scenario, serve, zones
+from lookout.cli import audit, decode, demo, detect, doctor, ingest, replay, scenario, serve, zones
 
 __all__ = ["app"]
 
@@ -48,6 +48,7 @@ app.command("replay")(replay.replay)
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.add_typer(zones.app, name="zones")
+app.add_typer(audit.app, name="audit")
 
 
 if __name__ == "__main__":

@@ -61,8 +61,12 @@ from lookout.pipeline.batcher import MicroBatcher
 from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
 from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch, item_lines
 from lookout.service.settings import Settings, SourceConfig
+from lookout.storage.audit import AuditLog
 
-__all__ = ["STATE_FILE", "Overloaded", "Runtime", "Stopping"]
+__all__ = ["AUDIT_FILE", "STATE_FILE", "Overloaded", "Runtime", "Stopping"]
+
+AUDIT_FILE = "audit.db"
+"""The audit log in the data dir (``lookout audit verify`` checks it)."""
 
 STATE_FILE = "pipeline-state.json"
 """Where a cleanly stopped runtime leaves its pipeline's state, in the data dir."""
@@ -119,6 +123,8 @@ class Runtime:
         self.settings = settings
         self._detectors = detectors
         self._owns_store = False
+        self.audit: AuditLog | None = None
+        """The audit log in the data dir, open while a runtime that owns its store runs."""
         self.detector_kinds: list[str] = []
         """The kinds of the detectors running (once started)."""
         self._store = store
@@ -167,6 +173,9 @@ class Runtime:
         self._sources[f"{cfg.member}/{cfg.name}"] = cfg
         if cfg.key:
             self._keys[cfg.key] = cfg
+        if self.audit is not None:  # sources added to a running server
+            resource = f"source:{cfg.member}/{cfg.name}"
+            self.audit.append("lookout", "configuration", resource, {"added": cfg.kind})
         if self._pipeline is not None:
             self._pipeline.configure(self._pipeline_config())
 
@@ -210,6 +219,8 @@ class Runtime:
         )
         if self._owns_store:
             self._resume(self._pipeline)
+            self.audit = AuditLog(self.settings.data_dir / AUDIT_FILE)
+            self.audit.append("lookout", "configuration", "settings", self._configuration())
         self._write_async = getattr(self._store, "write_async", None)
         self._writer = threading.Thread(target=self._write_loop, name="lookout-writer", daemon=True)
         self._writer.start()
@@ -276,9 +287,27 @@ class Runtime:
             self._writer.join(timeout=timeout_s)
         if self._owns_store and self._pipeline is not None and self._failed is None:
             self._save(self._pipeline)
+        if self.audit is not None:
+            self.audit.close()
         self.bus.close()
         if self._store is not None:
             self._store.close()
+
+    def _configuration(self) -> dict[str, Any]:
+        """The settings in force, without secrets (the audit log's configuration record)."""
+        s = self.settings
+        return {
+            "sources": sorted(f"{c.member}/{c.name} ({c.kind})" for c in self._sources.values()),
+            "api_tokens": len(s.api_tokens),
+            "detectors": self.detector_kinds,
+            "detector_config": None if s.detector_config is None else str(s.detector_config),
+            "zones": [str(p) for p in s.zones],
+            "region": s.region,
+            "ports_file": None if s.ports_file is None else str(s.ports_file),
+            "shore": s.shore,
+            "retention_days": s.retention_days,
+            "sqlite_synchronous": s.sqlite_synchronous,
+        }
 
     @property
     def _state_path(self) -> Path:
