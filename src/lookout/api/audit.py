@@ -9,6 +9,8 @@ its store: tests, embedding).
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["AuditDenials"]
 
 DENIED = frozenset({401, 403})
+
+log = logging.getLogger(__name__)
 
 
 class AuditDenials:
@@ -48,4 +52,7 @@ class AuditDenials:
             return
         actor = getattr(scope.get("state", {}).get("actor"), "name", None) or "anonymous"
         resource = f"{scope.get('method', '')} {scope.get('path', '')}"
-        await run_in_threadpool(audit.append, actor, "denied", resource, {"status": status})
+        try:
+            await run_in_threadpool(audit.append, actor, "denied", resource, {"status": status})
+        except (sqlite3.Error, OSError):  # the response is sent; do not fail the request
+            log.exception("audit record of a refused %s not written", resource)
