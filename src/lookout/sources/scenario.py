@@ -19,11 +19,11 @@ from __future__ import annotations
 import heapq
 import json
 import random
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lookout.ais.nmea import NmeaError, parse_tag_block
 from lookout.sources.scenario_background import background_traffic, contacts
 from lookout.sources.scenario_cast import Stage
 from lookout.sources.scenario_sites import (
@@ -379,7 +379,18 @@ class Recording:
         return max(ts for ts, _ in self.lines)
 
 
-_C_TIME = re.compile(r"^\\(?:[^\\]*,)?c:(\d{9,13})(?:\.\d+)?[,*]")
+def _tag_time(line: str) -> float | None:
+    """The ``c:`` time of a line's NMEA 4.0 tag block, read as ingest reads it; ``None``
+    without one (or when the tag block does not parse: ingest will count that line)."""
+    if not line.startswith("\\"):
+        return None
+    end = line.find("\\", 1)
+    if end < 0:
+        return None
+    try:
+        return parse_tag_block(line[1:end]).received_ts
+    except NmeaError:
+        return None
 
 
 def read_recording(path: Path) -> Recording:
@@ -398,10 +409,9 @@ def read_recording(path: Path) -> Recording:
             line = raw.strip()
             if not line:
                 continue
-            found = _C_TIME.match(line)
-            if found is not None:
-                ts = int(found.group(1))
-                current = ts // 1000 if ts > 10**10 else ts
+            ts = _tag_time(line)
+            if ts is not None:
+                current = int(ts)
             if current is None:
                 untimed += 1
                 continue

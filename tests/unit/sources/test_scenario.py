@@ -195,15 +195,19 @@ def test_the_demo_feed_releases_each_line_once_when_it_falls_due() -> None:
 def test_an_exercise_injected_into_a_recording_keeps_its_lines_in_time_order(
     tmp_path: Path,
 ) -> None:
+    from lookout.ais.nmea import checksum
     from lookout.sources.scenario import read_recording, write_exercise
+
+    def tag(body: str) -> str:
+        return f"\\{body}*{checksum(body):02X}\\"
 
     t0 = 1_750_000_000
     recording = tmp_path / "real.nmea"
     recording.write_text(
         "!AIVDM,1,1,,A,13mb9U0P00PRk8fT5nw>4?wj2006,0*5D\n"  # before any time: left out
-        f"\\c:{t0 + 7200}*00\\!AIVDM,1,1,,A,33mkDd1000QbddT`LhTnCiKh0Dfr,0*68\n"
-        f"\\g:1-2-7,c:{t0 + 60}*00\\!AIVDM,2,1,7,A,53@o0E00000,0*00\n"
-        "\\g:2-2-7*00\\!AIVDM,2,2,7,A,00000000000,2*00\n"  # the group's second part
+        f"{tag(f'c:{t0 + 7200}')}!AIVDM,1,1,,A,33mkDd1000QbddT`LhTnCiKh0Dfr,0*68\n"
+        f"{tag(f'g:1-2-7,c:{t0 + 60}')}!AIVDM,2,1,7,A,53@o0E00000,0*00\n"
+        f"{tag('g:2-2-7')}!AIVDM,2,2,7,A,00000000000,2*00\n"  # the group's second part
     )
     real = read_recording(recording)
     assert real.untimed == 1 and (real.first_ts, real.last_ts) == (t0 + 60, t0 + 7200)
