@@ -119,6 +119,9 @@ class Fuser:
         self.dedupe = dedupe
         self.tracker = tracker
         self.detectors = list(detectors)
+        # The detectors' optional entry points, looked up once (statics, detections).
+        self._on_static = [d.on_static for d in self.detectors if hasattr(d, "on_static")]
+        self._on_detection = [d.on_detection for d in self.detectors if hasattr(d, "on_detection")]
         self.publish_observations = publish_observations
         self._statics: dict[str, tuple[int, Identity, int]] = {}
         self._receivers_of: dict[str, tuple[str]] = {}
@@ -305,10 +308,8 @@ class Fuser:
     def _identity_news(self, batch: BatchState, report: StaticReport) -> None:
         """Hand an identity report that changed something to the detectors that watch
         identities (those with an ``on_static`` method: ship type, name, call sign, IMO)."""
-        for detector in self.detectors:
-            on_static = getattr(detector, "on_static", None)
-            if on_static is not None:
-                batch.events.extend(on_static(report))
+        for on_static in self._on_static:
+            batch.events.extend(on_static(report))
 
     def _reject(
         self,
@@ -397,10 +398,8 @@ class Fuser:
     def detection(self, batch: BatchState, det: Detection) -> None:
         """A non-AIS detection: to every detector with an ``on_detection`` method
         (``dark_vessel``); it changes nothing else."""
-        for detector in self.detectors:
-            on_detection = getattr(detector, "on_detection", None)
-            if on_detection is not None:
-                batch.events.extend(on_detection(det))
+        for on_detection in self._on_detection:
+            batch.events.extend(on_detection(det))
 
     # -- decoded records -----------------------------------------------------------------------
 
