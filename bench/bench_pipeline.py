@@ -150,12 +150,9 @@ def end_to_end(lines: list[str], batch: int = 2000, detectors: str = "all") -> t
 
 
 def _region_pack_built() -> bool:
-    try:
-        from lookout.sources.region_pack import region_pack_path
+    from lookout.sources.region_pack import available_packs
 
-        return region_pack_path("scs").is_dir()
-    except (ImportError, OSError, ValueError):
-        return False
+    return "scs" in available_packs()
 
 
 def import_everything() -> None:
