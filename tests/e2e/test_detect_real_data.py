@@ -100,12 +100,6 @@ def clean_runs(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
 
 CLEAN = ["boston-2014/demodata_ais.csv", "gfw-pyseas/position_messages.csv.gz"]
-ECHOES = (
-    "8 identity_conflict episodes near Busan (249014000, 220413000, January 2018): in each "
-    "GFW's own segmenter also runs two concurrent segments (test below), so these stretches "
-    "are not clean; whether they are time-shifted satellite echoes or a second transmitter "
-    "is open (docs/detect.md)"
-)
 
 
 @pytest.mark.parametrize("name", CLEAN)
@@ -113,9 +107,7 @@ def test_clean_tracks_raise_no_speed_anomaly(clean_runs: dict[str, Events], name
     assert _live(clean_runs[name], "speed_anomaly") == []
 
 
-@pytest.mark.parametrize(
-    "name", [CLEAN[0], pytest.param(CLEAN[1], marks=pytest.mark.xfail(strict=True, reason=ECHOES))]
-)
+@pytest.mark.parametrize("name", CLEAN)
 def test_clean_tracks_raise_no_identity_conflict(clean_runs: dict[str, Events], name: str) -> None:
     assert _live(clean_runs[name], "identity_conflict") == []
 
@@ -130,17 +122,29 @@ def test_clean_tracks_are_not_on_land(
     assert [(round(e["lat"], 2), round(e["lon"], 2)) for e in found] == bad_positions
 
 
-def test_identity_conflicts_on_pyseas_are_where_gfw_sees_concurrent_segments(
-    clean_runs: dict[str, Events], shared_data: Path
+def test_the_alternations_on_pyseas_are_late_echoes_of_the_vessels_own_track(
+    clean_runs: dict[str, Events], shared_data: Path, tmp_path: Path
 ) -> None:
-    """Each alternation found in gfw-pyseas spans positions of two GFW segments (``seg_id``):
-    the peer algorithm also saw two tracks on that MMSI at that time."""
+    """Without the echo rule (``echo_window_s = 0``) gfw-pyseas alternates near Busan, where
+    GFW's segmenter (``seg_id``) also runs two concurrent segments on the MMSI; with it, what
+    is still raised there is retracted as a copy of the vessel's own track, hours late
+    (docs/detectors.md#identity_conflict)."""
     path = shared_data / "tracks" / "gfw-pyseas" / "position_messages.csv.gz"
+    config = tmp_path / "no-echoes.toml"
+    config.write_text("[identity_conflict]\necho_window_s = 0\n")
+    without = detect(
+        tmp_path, str(path), "--detectors", "identity_conflict", "--config", str(config)
+    )
     with gzip.open(path, "rt", encoding="utf-8") as stream:
         rows = [(int(r["ssvid"]), _ts(r["timestamp"]), r["seg_id"]) for r in csv.DictReader(stream)]
-    conflicts = _live(clean_runs[CLEAN[1]], "identity_conflict")
-    assert conflicts
-    for event in conflicts:
+    alternations = _live(without, "identity_conflict")
+    assert alternations
+    for event in alternations:
         start, end = _ts(event["start"]), _ts(event["end"])
         segments = {seg for mmsi, ts, seg in rows if mmsi == event["mmsi"] and start <= ts <= end}
         assert len(segments) >= 2, event["id"]
+    raised = [e for e in clean_runs[CLEAN[1]].values() if e["kind"] == "identity_conflict"]
+    assert {e["id"] for e in raised} <= {e["id"] for e in alternations}
+    for event in raised:
+        assert event["status"] == "retracted", event["id"]
+        assert 3600 <= event["details"]["echo_late_s"] <= 12 * 3600, event["id"]

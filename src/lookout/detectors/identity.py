@@ -11,6 +11,12 @@ is not alternating (that is ``speed_anomaly``). One event per episode: published
 extended by every further switch within ``window_s`` of the last, ``confirmed`` (``end_ts`` =
 the last switching position) once ``window_s`` passes without one. SAR aircraft are skipped.
 
+Late echoes (:mod:`lookout.detectors.echoes`): a switch between two strands of the MMSI that
+are twins, one vessel reported twice with one copy hours late (under way within ``echo_m``
+of a path the other took within ``echo_window_s``), is no switch. An episode whose switches
+all went between two strands found to be twins, while it is open or up to ``echo_window_s``
+after it was confirmed, is published ``retracted`` with ``details.echo_late_s``.
+
 Identity (second entry point, :meth:`IdentityConflictDetector.on_static`, fed with the static
 reports of types 5, 19 and 24): a name, call sign or IMO number that differs from every value
 the MMSI has reported before (up to :data:`MAX_KNOWN` remembered per field) is an
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lookout.detectors.base import Detector, Event, register_detector
+from lookout.detectors.echoes import Strands
 from lookout.detectors.hops import Hop, Places, is_sar_aircraft, run_of
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
@@ -60,6 +67,12 @@ class IdentityConflictConfig(VesselConfig):
     min_jump_m: float = setting(
         1_000.0, "Moves shorter than this are never switches, metres (as speed_anomaly)."
     )
+    echo_m: float = setting(
+        1_000.0, "A strand under way this near another's earlier path is its late echo, metres."
+    )
+    echo_window_s: float = setting(
+        43_200.0, "How far back each strand's path is kept for echoes, seconds (12 h; 0: off)."
+    )
 
 
 @dataclass(slots=True)
@@ -74,6 +87,8 @@ class Episode:
     max_distance_m: float = 0.0
     max_speed_kn: float = 0.0
     places: list[list[float]] = field(default_factory=list)
+    strands: list[int] = field(default_factory=list)
+    """Ids of the strands (:mod:`lookout.detectors.echoes`) its switches went between."""
 
     def add(self, hop: Hop) -> None:
         self.end = hop.end
@@ -97,11 +112,12 @@ class Episode:
             self.max_distance_m,
             self.max_speed_kn,
             self.places,
+            self.strands,
         ]
 
     @classmethod
     def load(cls, data: list[Any]) -> Episode:
-        start, end, switches, returns, low, high, speed, places = data
+        start, end, switches, returns, low, high, speed, places, *strands = data
         return cls(
             Fix.load(start),
             Fix.load(end),
@@ -111,6 +127,7 @@ class Episode:
             float(high),
             float(speed),
             [[float(a), float(b)] for a, b in places],
+            [int(i) for i in strands[0]] if strands else [],  # none in snapshots before 0.2
         )
 
 
@@ -122,19 +139,30 @@ class IdentityState:
     hops: list[Hop] = field(default_factory=list)
     episode: Episode | None = None
     known: dict[str, list[str]] = field(default_factory=dict)
+    strands: Strands = field(default_factory=Strands)
+    switched_to: dict[int, float] = field(default_factory=dict)
+    """Strand id -> time of the last switch from or to it (within ``window_s``)."""
+    closed: Episode | None = None
+    """The last confirmed episode, while it can still turn out to be an echo."""
 
     def dump(self) -> list[Any]:
-        episode = None if self.episode is None else self.episode.dump()
-        return [self.places.dump(), [h.dump() for h in self.hops], episode, self.known]
+        episode, closed = (None if e is None else e.dump() for e in (self.episode, self.closed))
+        hops = [h.dump() for h in self.hops]
+        echoes = [self.strands.dump(), [[k, v] for k, v in self.switched_to.items()], closed]
+        return [self.places.dump(), hops, episode, self.known, *echoes]
 
     @classmethod
     def load(cls, data: Any) -> IdentityState:
-        places, hops, episode, known = data
+        places, hops, episode, known, *echoes = data  # snapshots before 0.2: no strands
+        strands, switched, closed = echoes or (None, [], None)
         return cls(
             Places.load(places),
             [Hop.load(h) for h in hops],
             None if episode is None else Episode.load(episode),
             {str(k): [str(v) for v in vs] for k, vs in known.items()},
+            Strands() if strands is None else Strands.load(strands),
+            {int(k): float(v) for k, v in switched},
+            None if closed is None else Episode.load(closed),
         )
 
 
@@ -157,24 +185,77 @@ class IdentityConflictDetector(Detector[IdentityState]):
     def update(self, key: Hashable, state: IdentityState | None, obs: Observation) -> IdentityState:
         cfg = self.config
         state = state or IdentityState()
-        hop = state.places.add(
-            Fix.of(obs), cfg.max_speed_kn, cfg.min_jump_m, cfg.window_s, obs.speed_kn
-        )
-        if hop is None or hop.distance_m <= cfg.min_distance_m:
-            return state
-        if state.episode is not None:
-            state.episode.add(hop)
+        fix = Fix.of(obs)
+        hop = state.places.add(fix, cfg.max_speed_kn, cfg.min_jump_m, cfg.window_s, obs.speed_kn)
+        strand = self._strand(state, fix, obs.speed_kn)
+        switch = hop is not None and hop.distance_m > cfg.min_distance_m
+        twin = -1
+        if switch or self._watching(state, fix.ts):
+            twin = self._echo(key, state, strand, fix.ts)
+        if hop is not None and switch and (twin < 0 or twin != state.strands.previous):
+            self._switch(key, state, hop, strand)
+        return state
+
+    def _switch(self, key: Hashable, state: IdentityState, hop: Hop, strand: int) -> None:
+        """Count a switch: extend the open episode, or open one if it completes a run."""
+        cfg = self.config
+        ends = [s for s in (state.strands.previous, strand) if s >= 0]
+        for end in ends:
+            state.switched_to[end] = hop.end.ts
+        episode = state.episode
+        if episode is not None:
+            episode.add(hop)
+            episode.strands += [s for s in ends if s not in episode.strands]
         else:
             state.hops.append(hop)
             run = run_of(state.hops, cfg.window_s, int(cfg.min_hops))
             if run:
-                state.episode = Episode(run[0].start, run[0].end)
+                episode = state.episode = Episode(run[0].start, run[0].end)
                 for each in run:
-                    state.episode.add(each)
+                    episode.add(each)
+                episode.strands = list(state.switched_to)
                 state.hops.clear()
-                self._publish(obs.mmsi, state.episode, hop.end.ts, "provisional")
+                assert isinstance(key, int)
+                self._publish(key, episode, hop.end.ts, "provisional")
         self.notify_at(key, hop.end.ts + cfg.window_s)
-        return state
+
+    def _strand(self, state: IdentityState, fix: Fix, sog_kn: float | None) -> int:
+        """Fold ``fix`` into the MMSI's strands; the id of its strand (-1: echoes off)."""
+        cfg = self.config
+        if cfg.echo_window_s <= 0:
+            return -1
+        old = fix.ts - cfg.window_s
+        if state.switched_to:
+            state.switched_to = {k: v for k, v in state.switched_to.items() if v >= old}
+        return state.strands.add(fix, sog_kn, cfg.max_speed_kn, cfg.min_jump_m, cfg.echo_window_s)
+
+    def _watching(self, state: IdentityState, ts: float) -> bool:
+        """Whether an episode is open, or closed recently enough to be retracted."""
+        closed = state.closed
+        if closed is not None and ts > closed.end.ts + self.config.echo_window_s:
+            state.closed = closed = None
+        return state.episode is not None or closed is not None
+
+    def _echo(self, key: Hashable, state: IdentityState, strand: int, ts: float) -> int:
+        """The id of the strand that the position's strand is a twin of, one vessel with
+        one copy late (a switch between the two is no switch), or -1; an episode whose
+        switches all went between the two, open or closed within ``echo_window_s``, is
+        retracted."""
+        cfg = self.config
+        twin = None if strand < 0 else state.strands.echo(ts - cfg.echo_window_s, cfg.echo_m)
+        if twin is None:
+            return -1
+        for episode in (state.episode, state.closed):
+            if episode is not None and set(episode.strands) <= {strand, twin[0]}:
+                assert isinstance(key, int)
+                self._publish(key, episode, ts, "retracted", late_s=twin[1])
+                if episode is state.episode:
+                    state.episode = None
+                    state.hops.clear()
+                    self.cancel(key)
+                else:
+                    state.closed = None
+        return twin[0]
 
     def on_notify(
         self, key: Hashable, state: IdentityState | None, ts: float
@@ -184,6 +265,8 @@ class IdentityConflictDetector(Detector[IdentityState]):
         if state.episode is not None:
             assert isinstance(key, int)
             self._publish(key, state.episode, state.episode.end.ts, "confirmed")
+            if self.config.echo_window_s > 0:
+                state.closed = state.episode
             state.episode = None
         state.hops.clear()
         return state
@@ -211,7 +294,9 @@ class IdentityConflictDetector(Detector[IdentityState]):
             self._publish_change(report, state, changes)
         return self._drain()
 
-    def _publish(self, mmsi: int, episode: Episode, ts: float, status: str) -> None:
+    def _publish(
+        self, mmsi: int, episode: Episode, ts: float, status: str, late_s: float | None = None
+    ) -> None:
         start, end = episode.start, episode.end
         details: dict[str, Any] = {
             "reason": "alternating_positions",
@@ -223,7 +308,9 @@ class IdentityConflictDetector(Detector[IdentityState]):
             "duration_s": end.ts - start.ts,
             "places": [list(p) for p in episode.places],
         }
-        span = (start.ts, end.ts if status == "confirmed" else None)
+        if late_s is not None:  # retracted: one of the two places only retraced the other
+            details["echo_late_s"] = late_s
+        span = (start.ts, None if status == "provisional" else end.ts)
         values = vessel_event(
             self.kind,
             mmsi,
