@@ -15,6 +15,10 @@ Printed, all from this run on this input (modules are imported before any clock 
   2,000 lines (``Lines``) as the network sources and the push endpoint do; once with no
   detector and once with every detector on, as a server runs them by default (the installed
   land mask and ports; the South China Sea region pack's zones when it is built).
+- then, for the run with every detector: the seconds each detector spent (its
+  ``on_observations`` and ``advance`` calls) per million input lines, and how much longer
+  the run took than the one without detectors (the rest is the pipeline's own share: an
+  observation per position for the detectors, the thinned streams, the events stored).
 
 Run: ``make bench`` (or ``python bench/bench_pipeline.py --lines 1000000``).
 """
@@ -32,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from functools import reduce
 from operator import xor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("LOOKOUT_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -124,10 +129,16 @@ def fast_path_decode(lines: list[str], batch: int = 2000) -> int:
     return decoded
 
 
-def end_to_end(lines: list[str], batch: int = 2000, detectors: str = "all") -> tuple[float, int]:
+def end_to_end(
+    lines: list[str],
+    batch: int = 2000,
+    detectors: str = "all",
+    seconds: dict[str, float] | None = None,
+) -> tuple[float, int]:
     """Seconds from the first submission until everything is committed and the runtime has
     stopped (its store closed), and the track points stored. Starting the runtime (opening
-    the database, starting the writer process) is not timed."""
+    the database, starting the writer process) is not timed. With ``seconds``, the suite is
+    built as the server builds it and each detector's calls are timed into it, by kind."""
     from lookout.model import Lines
     from lookout.service.runtime import Runtime
     from lookout.service.settings import Settings
@@ -137,7 +148,8 @@ def end_to_end(lines: list[str], batch: int = 2000, detectors: str = "all") -> t
         settings = Settings(
             data_dir=Path(tmp), batch_max_lines=batch, detectors=detectors, region=region
         )
-        runtime = Runtime(settings, max_queued_lines=len(lines) + 1)
+        suite = None if seconds is None else timed_suite(settings, seconds)
+        runtime = Runtime(settings, max_queued_lines=len(lines) + 1, detectors=suite)
         runtime.start()
         gc.collect()
         started = time.perf_counter()
@@ -147,6 +159,31 @@ def end_to_end(lines: list[str], batch: int = 2000, detectors: str = "all") -> t
         observations = sum(f.result().observations for f in futures)
         runtime.stop()
         return time.perf_counter() - started, observations
+
+
+def timed_suite(settings: Any, seconds: dict[str, float]) -> list[Any]:
+    """The server's detector suite for ``settings``, each detector's ``on_observations``
+    and ``advance`` timed into ``seconds[kind]`` (one clock read per call, per batch)."""
+    from lookout.service.detect_setup import setup_from_settings
+    from lookout.service.detection import build_detectors
+
+    suite = build_detectors(setup_from_settings(settings))
+    for detector in suite:
+        seconds[detector.kind] = 0.0
+        for name in ("on_observations", "advance"):
+            setattr(detector, name, _timed_call(getattr(detector, name), detector.kind, seconds))
+    return suite
+
+
+def _timed_call(call: Callable[[Any], Any], kind: str, seconds: dict[str, float]) -> Any:
+    def timed_call(arg: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return call(arg)
+        finally:
+            seconds[kind] += time.perf_counter() - started
+
+    return timed_call
 
 
 def _region_pack_built() -> bool:
@@ -185,7 +222,8 @@ def main() -> int:
     t_pyp, n_pyp = timed(lambda: pyais_decode_only(positions))
     t_fp, n_fp = timed(lambda: fast_path_decode(positions))
     t_bare, n_bare = end_to_end(lines, detectors="none")
-    t_e2e, n_e2e = end_to_end(lines, detectors="all")
+    seconds: dict[str, float] = {}
+    t_e2e, n_e2e = end_to_end(lines, detectors="all", seconds=seconds)
 
     py_rate = len(lines) / t_py
     pyp_rate = len(positions) / t_pyp
@@ -200,7 +238,21 @@ def main() -> int:
     print(f"fast-path decode / pyais: {fp_rate / pyp_rate:.2f}x")
     print(f"end-to-end without detectors / pyais decode-only: {bare_rate / py_rate:.2f}x")
     print(f"end-to-end / pyais decode-only: {e2e_rate / py_rate:.2f}x")
+    print_detector_seconds(seconds, len(lines), t_e2e - t_bare)
     return 0
+
+
+def print_detector_seconds(seconds: dict[str, float], lines: int, extra_s: float) -> None:
+    """Seconds each detector took in the run with all detectors (its ``on_observations``
+    and ``advance`` calls, on the ingest thread), per million input lines."""
+    per_million = 1e6 / lines
+    total = sum(seconds.values())
+    print(
+        f"detectors, seconds per 1M lines (in the all-detectors run): {total * per_million:.2f} "
+        f"in the detectors, {extra_s * per_million:.2f} more than without detectors"
+    )
+    for kind, spent in sorted(seconds.items(), key=lambda item: -item[1]):
+        print(f"  {kind:<20}{spent * per_million:8.2f}")
 
 
 if __name__ == "__main__":

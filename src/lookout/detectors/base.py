@@ -138,7 +138,17 @@ class Detector(Generic[S]):
             for obs in observations:
                 out += self.on_observation(obs)
             return out + self._drain()
-        key_of, update, states = self.key, self.update, self._states
+        update, states = self.update, self._states
+        if type(self).key is Detector.key:  # keyed by MMSI: no call per observation
+            for obs in observations:
+                mmsi = obs.mmsi
+                state = update(mmsi, states.get(mmsi), obs)
+                if state is None:
+                    states.pop(mmsi, None)
+                else:
+                    states[mmsi] = state
+            return self._drain()
+        key_of = self.key
         for obs in observations:
             key = key_of(obs)
             if key is None:

@@ -27,7 +27,14 @@ import numpy as np
 
 from lookout.detectors.base import register_detector
 from lookout.detectors.episodes import EpisodeConfig, PairEpisode, PairEpisodeDetector
-from lookout.detectors.pairwise import NearPort, TickFrame, midpoints, never_near_port, setting
+from lookout.detectors.pairwise import (
+    NearPort,
+    TickFrame,
+    midpoints,
+    near_port_mask,
+    never_near_port,
+    setting,
+)
 from lookout.geo.grid import centroid, pairs_within
 
 __all__ = ["ENCOUNTER_PROFILES", "EncounterConfig", "EncounterDetector"]
@@ -81,17 +88,16 @@ class EncounterDetector(PairEpisodeDetector):
         cfg = self.config
         slow = frame.select(frame.speed_kn < cfg.max_speed_kn)
         pairs = pairs_within(slow.lat, slow.lon, cfg.max_distance_m)
-        i, j = pairs.i, pairs.j
+        i, j, distance = pairs.i, pairs.j, pairs.distance_m
         mid_lat, mid_lon = midpoints(slow.lat[i], slow.lon[i], slow.lat[j], slow.lon[j])
-        columns = (mid_lat, mid_lon, pairs.distance_m, slow.speed_kn[i], slow.speed_kn[j])
+        if self.near_port is not never_near_port:
+            away = ~near_port_mask(self.near_port, mid_lat, mid_lon, cfg.port_distance_m)
+            i, j, distance = i[away], j[away], distance[away]
+            mid_lat, mid_lon = mid_lat[away], mid_lon[away]
+        columns = (mid_lat, mid_lon, distance, slow.speed_kn[i], slow.speed_kn[j])
         table = np.column_stack((np.full(len(i), frame.ts), *columns)).tolist()
         keys = zip(slow.mmsi[i].tolist(), slow.mmsi[j].tolist(), strict=True)
-        found = dict(zip(keys, table, strict=True))
-        if self.near_port is not never_near_port:
-            for pair, row in list(found.items()):
-                if self.near_port(row[1], row[2], cfg.port_distance_m):
-                    del found[pair]
-        return found
+        return dict(zip(keys, table, strict=True))
 
     def describe(self, episode: PairEpisode) -> tuple[float, float, dict[str, Any]]:
         lat, lon = centroid(episode.column(1), episode.column(2))

@@ -24,11 +24,11 @@ without a :class:`~lookout.geo.shore.Shore`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lookout.detectors.base import Detector, register_detector
+from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.coverage import Coverage
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
@@ -96,6 +96,30 @@ class AisGapDetector(Detector[GapState]):
 
     def thresholds(self) -> dict[str, float]:
         return self.config.values()
+
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """As the base class, with :meth:`update`'s commonest case inlined: a vessel
+        reporting again, in order, within ``min_gap_s`` of its last position, its silence
+        unpublished and its timer set (nothing to publish or to schedule)."""
+        states, timers, min_gap = self._states, self._timers, self.config.min_gap_s
+        record = self.coverage.record if self.receiving_near is None else None
+        for obs in observations:
+            mmsi, ts = obs.mmsi, obs.observed_ts
+            state = states.get(mmsi)
+            if (
+                state is None
+                or state.published
+                or not 0.0 <= ts - state.last.ts < min_gap
+                or mmsi not in timers
+            ):
+                states[mmsi] = self.update(mmsi, state, obs)
+                continue
+            if ts > self._seen_ts:
+                self._seen_ts = ts
+            if record is not None:
+                record(mmsi, obs.lat, obs.lon, ts)
+            state.last = Fix.of(obs)
+        return self._drain()
 
     def update(self, key: Hashable, state: GapState | None, obs: Observation) -> GapState:
         fix = Fix.of(obs)

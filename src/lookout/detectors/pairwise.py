@@ -18,7 +18,8 @@ Global Fishing Watch's encounters pipeline resamples tracks before comparing the
   its vessel's latest report, is too late to be used (counted in ``late_positions``).
 
 Per observation the cost is a dictionary look-up and, when a tick is crossed, one buffered
-interpolated row; the comparisons happen once per tick for all vessels at once.
+segment (:mod:`lookout.detectors.resample`: its rows are interpolated when their ticks are
+swept); the comparisons happen once per tick for all vessels at once.
 ``advance(math.inf)`` at the end of the input sweeps every pending tick and closes every open
 episode. Nothing here reads a clock.
 """
@@ -26,7 +27,6 @@ episode. Nothing here reads a clock.
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from lookout.detectors.base import Detector, Event
+from lookout.detectors.resample import ROW, PendingRows
 from lookout.geo.distance import distance_m, implied_speed_kn, initial_bearing_deg
 from lookout.model import Observation
 
@@ -47,6 +48,7 @@ __all__ = [
     "event_id",
     "midpoint",
     "midpoints",
+    "near_port_mask",
     "never_near_port",
     "setting",
 ]
@@ -58,12 +60,27 @@ NearPort = Callable[[float, float, float], bool]
 """``near_port(lat, lon, distance_m)``: is a port or anchorage within ``distance_m`` metres?"""
 
 _NAN = math.nan
-_ROW = 5  # mmsi, lat, lon, speed_kn, course_deg
 
 
 def never_near_port(lat: float, lon: float, distance_m: float) -> bool:
     """The default port predicate: no port data set, so nowhere is near a port."""
     return False
+
+
+def near_port_mask(
+    near_port: NearPort, lat: NDArray[np.float64], lon: NDArray[np.float64], distance_m: float
+) -> NDArray[np.bool_]:
+    """``near_port`` of many points: through the ``near_many`` of the object it is a method
+    of, when it has one (:meth:`lookout.geo.ports.PortIndex.near_many`, the same answers at
+    a fraction of the cost), else one call per point."""
+    if near_port is never_near_port:
+        return np.zeros(len(lat), dtype=bool)
+    many = getattr(getattr(near_port, "__self__", None), "near_many", None)
+    if many is not None and getattr(near_port, "__name__", "") == "near":
+        found: NDArray[np.bool_] = many(lat, lon, distance_m)
+        return found
+    answers = [near_port(a, b, distance_m) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
+    return np.array(answers, dtype=bool)
 
 
 def setting(default: float, help_text: str) -> float:
@@ -137,10 +154,10 @@ class TickFrame:
     @classmethod
     def from_rows(cls, ts: float, rows: ArrayLike) -> TickFrame:
         """A frame from rows ``(mmsi, lat, lon, speed_kn, course_deg)`` in any order."""
-        table = np.asarray(rows, dtype=np.float64).reshape(-1, _ROW)
+        table = np.asarray(rows, dtype=np.float64).reshape(-1, ROW)
         mmsi = table[:, 0].astype(np.int64)
         order = _mmsi_order(mmsi)
-        lat, lon, speed, course = (table[:, k].take(order) for k in range(1, _ROW))
+        lat, lon, speed, course = (table[:, k].take(order) for k in range(1, ROW))
         return cls(ts, mmsi.take(order), lat, lon, speed, course)
 
     def select(self, mask: NDArray[np.bool_]) -> TickFrame:
@@ -247,13 +264,13 @@ class PairwiseDetector(Detector[None]):
         self._gap = float(config.max_gap_s)
         self._window = float(config.derive_window_s)
         self._tracks: dict[int, _Track] = {}
-        self._pending: dict[int, array[float]] = {}
+        self._pending = PendingRows(self._tick)
         self._swept = -(2**62)
         self._next_prune_ts = -math.inf
         self.late_positions = 0
         """Positions not used because they came too late: older than their vessel's latest
         report, or than the last swept tick."""
-        self._last_seen: dict[int, tuple[str, str]] = {}
+        self._last_seen: dict[int, tuple[str, str, str]] = {}
         """Per vessel, the key and member of its latest report: what an event rests on."""
 
     # -- what a pairwise detector implements -------------------------------------------------
@@ -299,8 +316,9 @@ class PairwiseDetector(Detector[None]):
             "end_ts": span[1],
             "lat": position[0],
             "lon": position[1],
-            "observations": [k for k, _ in seen if k],
-            "members": sorted({m for _, m in seen}),
+            "observations": [k for k, _, _ in seen if k],
+            "members": sorted({m for _, m, _ in seen}),
+            "sources": sorted({f"{m}/{s}" for _, m, s in seen if s}),
             "details": details,
         }
         self.emit(ts, values, status=status)
@@ -309,39 +327,49 @@ class PairwiseDetector(Detector[None]):
 
     def on_observation(self, obs: Observation) -> list[Event]:
         """Fold one position into its vessel's track; events only come from :meth:`advance`."""
-        t = obs.observed_ts
-        track = self._tracks.get(obs.mmsi)
-        if track is None or t >= track.ts:
-            self._last_seen[obs.mmsi] = (obs.key, obs.member)
-        if track is None or t - track.ts > self._gap:
-            self._start(obs)
-            return []
-        if t <= track.ts:  # the track only moves forward
-            if t < track.ts:
-                self.late_positions += 1
-            return []
-        speed, course = obs.speed_kn, obs.course_deg
-        if speed is None or course is None:
-            track.derive(t, obs.lat, obs.lon, self._window)
-            speed = track.d_speed if speed is None else speed
-            course = track.d_course if course is None else course
-        elif t - track.a_ts >= self._window:
-            track.a_ts, track.a_lat, track.a_lon = t, obs.lat, obs.lon
-            track.d_speed = track.d_course = _NAN
-        if t >= track.next_ts:
-            last_tick = int(t // self._tick)
-            if last_tick > self._swept:
-                self._resample(track, obs.mmsi, t, obs.lat, obs.lon, speed, course, last_tick)
-            else:
-                self.late_positions += 1
-            track.next_ts = (last_tick + 1) * self._tick
-        track.ts, track.lat, track.lon, track.speed, track.course = (
-            t,
-            obs.lat,
-            obs.lon,
-            speed,
-            course,
-        )
+        return self.on_observations((obs,))
+
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """:meth:`on_observation` of each position in order (one loop: the hot path)."""
+        tracks, last_seen, pending = self._tracks, self._last_seen, self._pending
+        bucket_of = pending.segments.get
+        gap, window, tick, swept = self._gap, self._window, self._tick, self._swept
+        late = 0
+        for obs in observations:
+            t, mmsi = obs.observed_ts, obs.mmsi
+            track = tracks.get(mmsi)
+            if track is None or t >= track.ts:
+                last_seen[mmsi] = (obs.key, obs.member, obs.source)
+            if track is None or t - track.ts > gap:
+                self._start(obs)
+                continue
+            if t <= track.ts:  # the track only moves forward
+                if t < track.ts:
+                    late += 1
+                continue
+            lat, lon, speed, course = obs.lat, obs.lon, obs.speed_kn, obs.course_deg
+            if speed is None or course is None:
+                track.derive(t, lat, lon, window)
+                speed = track.d_speed if speed is None else speed
+                course = track.d_course if course is None else course
+            elif t - track.a_ts >= window:
+                track.a_ts, track.a_lat, track.a_lon = t, lat, lon
+                track.d_speed = track.d_course = _NAN
+            if t >= track.next_ts:
+                last_tick = int(t // tick)
+                if last_tick > swept:  # a segment for the ticks in (track.ts, t]
+                    first = max(int(track.ts // tick) + 1, swept + 1)
+                    bucket = bucket_of(first) or pending.bucket(first)
+                    bucket.extend((
+                        mmsi, first, last_tick, track.ts, track.lat, track.lon, track.speed,
+                        track.course, t - track.ts, lat - track.lat,
+                        (lon - track.lon + 180.0) % 360.0 - 180.0, speed, course,
+                    ))  # fmt: skip
+                else:
+                    late += 1
+                track.next_ts = (last_tick + 1) * tick
+            track.ts, track.lat, track.lon, track.speed, track.course = t, lat, lon, speed, course
+        self.late_positions += late
         return []
 
     def _start(self, obs: Observation) -> None:
@@ -353,51 +381,20 @@ class PairwiseDetector(Detector[None]):
         track.next_ts = (tick + 1) * self._tick
         if tick * self._tick == obs.observed_ts:
             if tick > self._swept:
-                self._row(tick, obs.mmsi, obs.lat, obs.lon, speed, course)
+                self._pending.add_row(tick, obs.mmsi, obs.lat, obs.lon, speed, course)
             else:
                 self.late_positions += 1
-
-    def _resample(
-        self,
-        track: _Track,
-        mmsi: int,
-        t: float,
-        lat: float,
-        lon: float,
-        speed: float,
-        course: float,
-        last_tick: int,
-    ) -> None:
-        """Rows for the ticks in (track.ts, t], interpolated between the two reports."""
-        first = max(int(track.ts // self._tick) + 1, self._swept + 1)
-        span = t - track.ts
-        dlat = lat - track.lat
-        dlon = (lon - track.lon + 180.0) % 360.0 - 180.0
-        for k in range(first, last_tick + 1):
-            f = (k * self._tick - track.ts) / span
-            at_lon = (track.lon + f * dlon + 180.0) % 360.0 - 180.0
-            if f < 0.5:
-                self._row(k, mmsi, track.lat + f * dlat, at_lon, track.speed, track.course)
-            else:
-                self._row(k, mmsi, track.lat + f * dlat, at_lon, speed, course)
-
-    def _row(self, k: int, mmsi: int, lat: float, lon: float, speed: float, course: float) -> None:
-        rows = self._pending.get(k)
-        if rows is None:
-            rows = self._pending[k] = array("d")
-        rows.extend((mmsi, lat, lon, speed, course))
 
     def advance(self, watermark_ts: float) -> list[Event]:
         """Sweep every tick completed by ``watermark_ts`` (see the module docstring)."""
         through_ts = watermark_ts - self._gap
         if math.isinf(through_ts):
-            last = max(self._pending, default=self._swept) if through_ts > 0 else self._swept
+            last = self._pending.last_tick(self._swept) if through_ts > 0 else self._swept
         else:
             last = int(through_ts // self._tick)
-        for k in sorted(k for k in self._pending if k <= last):
-            rows = self._pending.pop(k)
+        for k, rows in self._pending.take_through(last):
             self._swept = k
-            self.sweep(TickFrame.from_rows(k * self._tick, np.frombuffer(rows)))
+            self.sweep(TickFrame.from_rows(k * self._tick, rows))
         self._swept = max(self._swept, last)
         self.expire(through_ts)
         if through_ts >= self._next_prune_ts:
@@ -423,28 +420,27 @@ class PairwiseDetector(Detector[None]):
         return {
             "kind": self.kind,
             "tracks": [[mmsi, *track.dump()] for mmsi, track in self._tracks.items()],
-            "pending": [
-                [k, [_json_float(v) for v in rows]] for k, rows in sorted(self._pending.items())
-            ],
+            "pending": self._pending.dump(),
             "swept": self._swept,
             "next_prune_ts": _json_float(self._next_prune_ts)
             if math.isfinite(self._next_prune_ts)
             else None,
             "late_positions": self.late_positions,
-            "seen": [[m, k, member] for m, (k, member) in self._last_seen.items()],
+            "seen": [[m, *seen] for m, seen in self._last_seen.items()],
             "sweep": self.dump_sweep(),
         }
 
     def restore(self, data: Mapping[str, Any]) -> None:
         """Replace all state with a :meth:`snapshot`."""
         self._tracks = {int(row[0]): _Track.load(row[1:]) for row in data["tracks"]}
-        self._pending = {
-            int(k): array("d", (_NAN if v is None else v for v in rows))
-            for k, rows in data["pending"]
-        }
+        self._pending = PendingRows(self._tick)
+        self._pending.load(data["pending"])
         self._swept = int(data["swept"])
         prune = data.get("next_prune_ts")
         self._next_prune_ts = -math.inf if prune is None else float(prune)
         self.late_positions = int(data.get("late_positions", 0))
-        self._last_seen = {int(m): (str(k), str(member)) for m, k, member in data.get("seen", ())}
+        self._last_seen = {
+            int(row[0]): (str(row[1]), str(row[2]), str(row[3]) if len(row) > 3 else "")
+            for row in data.get("seen", ())
+        }
         self.load_sweep(data.get("sweep"))

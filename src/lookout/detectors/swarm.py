@@ -49,8 +49,15 @@ from lookout.geo.grid import SpatialGrid, cell_offset, distance_of_chord, unit_v
 
 __all__ = ["SwarmConfig", "SwarmDetector", "SwarmScan", "find_swarms"]
 
-_AROUND = np.array([cell_offset(*step) for step in product((-1, 0, 1), repeat=3)])
-"""Key offsets of a block and the 26 blocks overlapping or touching it."""
+_REACH = np.unique(
+    [
+        cell_offset(*around) - cell_offset(*corner)
+        for around in product((-1, 0, 1), repeat=3)
+        for corner in product((0, 1), repeat=3)
+    ]
+)
+"""Key offsets from a cell to the anchors of the blocks that hold it (a block's anchor is its
+smallest corner) and of the 26 blocks overlapping or touching each of those."""
 
 IntArray = NDArray[np.int64]
 
@@ -172,14 +179,15 @@ def _around_cores(scan: SwarmScan, grid: SpatialGrid, rows: IntArray, minimum: i
     source = np.concatenate((pairs.i, pairs.j))
     order = np.argsort(source.astype(np.uint16 if n < 2**16 else np.int64), kind="stable")
     target = np.concatenate((pairs.j, pairs.i))[order]
-    starts = np.searchsorted(source[order], np.arange(n + 1))
+    starts = np.searchsorted(source[order], np.arange(n + 1)).tolist()
     free = scan.free[rows]  # in grid order; kept in step with scan.free
     for core in cores.tolist():
         if not free[core]:
             continue
-        around = np.append(target[starts[core] : starts[core + 1]], core)
+        around = target[starts[core] : starts[core + 1]]
         around = around[free[around]]
-        if len(around) >= minimum:
+        if len(around) + 1 >= minimum:  # with the core itself, last
+            around = np.append(around, core)
             free[around] = False
             scan.take(rows[around], grid.xyz[around])
 
@@ -194,9 +202,9 @@ def _in_blocks(
 ) -> None:
     """Groups no vessel of which has enough neighbours of its own: the densest disc of the
     vessels of each crowded block that holds no swarm yet."""
-    busy = blocks.dense_blocks(~scan.free, 1)
-    busy = np.unique((busy[:, None] + _AROUND[None, :]).ravel())
-    todo = np.setdiff1d(blocks.dense_blocks(scan.free, minimum), busy)
+    busy = np.sort((blocks.occupied(~scan.free)[:, None] + _REACH[None, :]).ravel())
+    dense = blocks.dense_blocks(scan.free, minimum)  # sorted, unique
+    todo = dense[~_sorted_contains(busy, dense)]
     for anchor in todo.tolist():
         local = blocks.block_points(anchor)
         local = local[scan.free[local]]
@@ -212,6 +220,15 @@ def _in_blocks(
         members = np.union1d(local[covered], near[scan.free[near]])
         if len(members) >= minimum:
             scan.take(members, xyz[members])
+
+
+def _sorted_contains(haystack: IntArray, needles: IntArray) -> NDArray[np.bool_]:
+    """Which of ``needles`` are in the sorted ``haystack``."""
+    if len(haystack) == 0:
+        return np.zeros(len(needles), dtype=bool)
+    pos = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    found: NDArray[np.bool_] = haystack[pos] == needles
+    return found
 
 
 def _mean_position(xyz: NDArray[np.float64]) -> tuple[float, float]:

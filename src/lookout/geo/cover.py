@@ -65,6 +65,13 @@ class BlockIndex:
         dense: IntArray = anchors[firsts][sums >= min_points]
         return dense
 
+    def occupied(self, weights: NDArray[np.bool_]) -> IntArray:
+        """Keys (sorted) of the cells holding any of the points where ``weights`` is true."""
+        hit = np.zeros(len(self.cells), dtype=bool)
+        hit[self.of_point[weights]] = True
+        cells: IntArray = self.cells[hit]
+        return cells
+
     def in_blocks(self, anchors: IntArray) -> NDArray[np.bool_]:
         """Which points lie in any of the blocks with these anchors."""
         hit = np.zeros(len(self.cells), dtype=bool)

@@ -28,6 +28,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 from lookout.geo.distance import METRES_PER_DEGREE, distance_m
 
 __all__ = ["DEFAULT_CELL_DEG", "MEMO_CELL_DEG", "MEMO_SIZE", "PortIndex"]
@@ -99,6 +102,34 @@ class PortIndex:
         if verdict != _MIXED:
             return verdict == 1
         return self._search(lat, lon, distance_m, first=True) <= distance_m
+
+    def near_many(
+        self, lat: NDArray[np.float64], lon: NDArray[np.float64], distance_m: float
+    ) -> NDArray[np.bool_]:
+        """:meth:`near` of many points at once (the same answers): each memo cell among
+        them is looked up once, and only the points of mixed cells are measured."""
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        out = np.zeros(lat.shape, dtype=bool)
+        if not self._points or not distance_m >= 0.0 or lat.size == 0:
+            return out
+        rows = np.floor(lat / MEMO_CELL_DEG).astype(np.int64)
+        cols = np.floor(lon / MEMO_CELL_DEG).astype(np.int64)
+        # one int64 per memo cell (|row| <= 9,000, |col| <= 18,000 on the globe)
+        _, first, which = np.unique((rows << 20) + cols, return_index=True, return_inverse=True)
+        verdicts = np.empty(len(first), dtype=np.int64)
+        memo = self._memo
+        cells = zip(rows[first].tolist(), cols[first].tolist(), strict=True)
+        for k, (row, col) in enumerate(cells):
+            key = (row, col, distance_m)
+            verdict = memo.get(key)
+            verdicts[k] = self._judge_cell(key) if verdict is None else verdict
+        per_point = verdicts[which.ravel()]
+        out[per_point == 1] = True
+        for i in np.flatnonzero(per_point == _MIXED).tolist():
+            out[i] = self._search(float(lat[i]), float(lon[i]), distance_m, first=True) <= (
+                distance_m
+            )
+        return out
 
     def _judge_cell(self, key: tuple[int, int, float]) -> int:
         """1: every point of the memo cell is near, 0: none is, ``_MIXED``: some are."""

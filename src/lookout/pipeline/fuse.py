@@ -75,10 +75,29 @@ class ReportSampler:
         self._next_sweep_ts = -math.inf
 
     def sample(self, observations: Sequence[Observation]) -> list[Observation]:
-        """The observations the thinned stream keeps, in order."""
-        kept = [obs for obs in observations if self.keep(obs)]
+        """The observations the thinned stream keeps, in order (:meth:`keep` of each, inlined:
+        this runs for every position)."""
+        last, interval, nan = self._last, self.interval_s, math.nan
+        get = last.get
+        kept: list[Observation] = []
+        newest = -math.inf
+        for obs in observations:
+            t, speed = obs.observed_ts, obs.speed_kn
+            if t > newest:
+                newest = t
+            seen = get(obs.mmsi)
+            if seen is not None:
+                if seen[0] <= t < seen[0] + interval and (
+                    speed is None or abs(speed - seen[1]) < SAMPLE_SPEED_STEP_KN
+                ):
+                    continue
+                if t < seen[0]:
+                    kept.append(obs)
+                    continue
+            last[obs.mmsi] = (t, nan if speed is None else speed)
+            kept.append(obs)
         if observations:
-            self._sweep(max(obs.observed_ts for obs in observations))
+            self._sweep(newest)
         return kept
 
     def keep(self, obs: Observation) -> bool:
@@ -355,7 +374,7 @@ class Fuser:
         # fmt: off
         obs = Observation(
             mmsi, msg_type, ts, lat, lon, speed, course, heading, status, member, source,
-            receivers, received_ts, _key_text(key), simulated,
+            receivers, received_ts, key if type(key) is str else _key_text(key), simulated,
         )
         # fmt: on
         if self.detectors:

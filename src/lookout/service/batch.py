@@ -49,6 +49,7 @@ from lookout.pipeline.engine import Pipeline, PipelineConfig
 from lookout.pipeline.fuse import ReportSampler
 from lookout.pipeline.ports import SourceItem, item_lines
 from lookout.service.detection import DetectionSetup, build_detectors
+from lookout.service.gc_tuning import tune_gc
 from lookout.sources.files import FileFormatError, iter_file_items, open_text, sniff_format
 
 __all__ = [
@@ -165,6 +166,7 @@ def run_detect(
     collector = _Collector()
     _decode_and_fuse(request, collector, summary, progress)
     detectors = build_detectors(request.setup)
+    tune_gc()  # the collected positions and the detectors' static data stay
     summary.detectors = [d.kind for d in detectors]
     writer = _EventWriter(out, summary)
     _detect(collector, list(request.detections), detectors, writer, summary, progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from lookout.geo.distance import destination, distance_m
@@ -65,3 +66,19 @@ def test_agrees_with_brute_force(distance: float) -> None:
     answers = [index.near(lat, lon, distance) for lat, lon in queries]
     assert answers == [_brute_near(points, lat, lon, distance) for lat, lon in queries]
     assert any(answers)
+
+
+@pytest.mark.parametrize("distance", [500.0, 10_000.0, 60_000.0])
+def test_many_points_at_once_get_the_answers_of_one_at_a_time(distance: float) -> None:
+    rng = random.Random(11)
+    points = [_around(rng, 80_000.0) for _ in range(200)]
+    # a fresh index for each way of asking, so neither answers from the other's memory
+    one_by_one, all_at_once = PortIndex(points), PortIndex(points)
+    queries = [_around(rng, 120_000.0) for _ in range(2_000)]
+    queries += [(-89.99, 0.0), (0.0, -180.0), (0.0, 180.0)]
+    lat, lon = np.array([q[0] for q in queries]), np.array([q[1] for q in queries])
+    answers = all_at_once.near_many(lat, lon, distance).tolist()
+    assert answers == [one_by_one.near(a, b, distance) for a, b in queries]
+    assert answers == [_brute_near(points, a, b, distance) for a, b in queries]
+    assert 0 < sum(answers) < len(answers)
+    assert not PortIndex().near_many(lat, lon, distance).any()
