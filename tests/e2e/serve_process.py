@@ -33,7 +33,14 @@ def write_config(
 class ServeProcess:
     """Starts ``lookout serve --port 0``, learns the port from uvicorn's log line."""
 
-    def __init__(self, data_dir: Path, sources_file: Path, tokens_file: Path) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        sources_file: Path,
+        tokens_file: Path,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.extra_env = env or {}
         self.args = [
             *LOOKOUT,
             "serve",
@@ -55,7 +62,7 @@ class ServeProcess:
         self.log: list[str] = []
 
     def start(self, timeout_s: float = 30.0) -> str:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.proc = subprocess.Popen(
             self.args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
         )

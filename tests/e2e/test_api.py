@@ -39,7 +39,7 @@ def _settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
         api_tokens={"t-analyst": "analyst"},
-        sources=(SourceConfig(name="kyst", member="no", key="k-kyst"),),
+        sources=(SourceConfig(name="kyst", member="no", key="k-kyst", release="network"),),
         max_body_bytes=MAX_BODY,
         batch_max_wait_ms=5.0,
     )
@@ -147,6 +147,8 @@ def test_every_route_but_health_and_docs_needs_a_bearer_token(runtime: Runtime) 
     for path, bare, bad, challenge in asyncio.run(probe()):
         if path == "/api/v1/health":
             assert bare == bad == 200
+        elif path == "/api/v1/auth/login":  # public: it takes a password, not a token
+            assert bare == bad == 422  # no JSON body
         else:
             assert (bare, bad) == (401, 401), path
             assert challenge.startswith("Bearer"), path
@@ -179,7 +181,9 @@ def test_bbox_is_validated_with_a_clear_message(base_url: str) -> None:
     ]:
         r = httpx.get(f"{base_url}/api/v1/vessels", params={"bbox": bbox}, headers=READ)
         assert r.status_code == 422
-        assert why in r.json()["detail"]
+        (issue,) = r.json()["detail"]
+        assert issue["loc"] == ["query", "bbox"]
+        assert why in issue["msg"]
 
 
 # -- push, then read back ----------------------------------------------------------------------
@@ -387,7 +391,17 @@ def test_a_slow_stream_client_gets_a_dropped_count_and_keepalives(runtime: Runti
         assert next(line for line in lines if line.startswith(":")) == ": keepalive"
         runtime.bus.publish_many(  # type: ignore[attr-defined]
             [
-                (subjects.vessel(200_000_000 + i), {"mmsi": i, "lat": 1.0, "lon": 1.0})
+                (
+                    subjects.vessel(200_000_000 + i),
+                    {
+                        "mmsi": i,
+                        "lat": 1.0,
+                        "lon": 1.0,
+                        "observed_ts": 1.7e9,
+                        "sources": ["no/kyst"],
+                        "feed": "no/kyst",
+                    },
+                )
                 for i in range(burst)
             ]
         )

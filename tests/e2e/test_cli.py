@@ -133,7 +133,8 @@ def test_ingest_then_serve_shows_the_vessels(tmp_path: Path, nmea_dir: Path) -> 
         assert expected <= {v.mmsi for v in store.vessels(limit=100_000)}
 
     sources, tokens = write_config(tmp_path / "cfg", sources=[], tokens={"t-1": "analyst"})
-    server = ServeProcess(data_dir, sources, tokens)
+    # the file's data are member "no"'s, released to nobody else: the token reads for "no"
+    server = ServeProcess(data_dir, sources, tokens, env={"LOOKOUT_API_TOKENS_MEMBER": "no"})
     url = server.start()
     try:
         server.wait_healthy()
@@ -187,7 +188,7 @@ def test_replay_pushes_a_recording_over_http(tmp_path: Path, nmea_dir: Path) -> 
     path = nmea_dir / "kystverket" / "Ais1000Lines.nm4"
     sources, tokens = write_config(
         tmp_path / "cfg",
-        sources=[{"name": "kyst", "member": "no", "key": "k-kyst"}],
+        sources=[{"name": "kyst", "member": "no", "key": "k-kyst", "release": "network"}],
         tokens={"t-1": "analyst"},
     )
     server = ServeProcess(tmp_path / "data", sources, tokens)

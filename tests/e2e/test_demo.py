@@ -201,3 +201,38 @@ def test_a_vessel_entering_a_members_territorial_sea_is_alerted_on_the_stream(
         assert [e["zone"] for e in listed["events"]] == [alert["zone"]]
     finally:
         assert demo.stop() == 0
+
+
+@pytest.mark.slow
+def test_demo_members_see_only_what_is_released_to_them(tmp_path: Path) -> None:
+    """The demo's sharing setup: Viet Nam's officer is not shown the Philippines' owner-only
+    Pag-asa station, nor the Japanese patrol released to PHL-PCG and USA-USCG; the
+    Philippines' officer is shown both, and Da Nang, released to it alone."""
+    demo = Demo(tmp_path / "demo")
+    try:
+        demo.wait_for_url()
+        demo.wait_until_serving()
+        base = f"http://127.0.0.1:{demo.port}/api/v1"
+        users = json.loads((demo.data_dir / "demo-credentials.json").read_text())["users"]
+
+        def picture(username: str) -> tuple[set[str], set[str]]:
+            login = {"username": username, "password": users[username]["password"]}
+            token = httpx.post(f"{base}/auth/login", json=login, timeout=5).json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            sources = httpx.get(f"{base}/sources", headers=auth, timeout=5).json()["sources"]
+            vessels = httpx.get(f"{base}/vessels", headers=auth, timeout=5).json()["vessels"]
+            return (
+                {f"{s['member']}/{s['name']}" for s in sources},
+                {feed for v in vessels for feed in v["sources"]},
+            )
+
+        time.sleep(5)  # let every receiver deliver a few batches
+        phl_sources, _ = picture("phl-officer")
+        vnm_sources, vnm_feeds = picture("vnm-officer")
+        restricted = {"PHL-PCG/PCG-PAGASA", "JPN-JCG/JCG-PATROL"}
+        assert restricted | {"VNM-VCG/VCG-DANANG"} <= phl_sources
+        assert not restricted & vnm_sources
+        assert not restricted & vnm_feeds, "a vessel shown to VNM-VCG names a withheld source"
+        assert "VNM-VCG/VCG-DANANG" in vnm_sources  # its own
+    finally:
+        assert demo.stop() == 0

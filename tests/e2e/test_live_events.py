@@ -67,7 +67,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
     settings = Settings(
         data_dir=tmp_path / "data",
         api_tokens={"t-watch": "watch-officer"},
-        sources=(SourceConfig(name="patrol", member="PHL-PCG", key="k-patrol"),),
+        sources=(SourceConfig(name="patrol", member="PHL-PCG", key="k-patrol", release="network"),),
         batch_max_wait_ms=5.0,
         zones=(zones,),
         shore="none",
@@ -201,7 +201,7 @@ def test_a_satellite_detection_no_ais_vessel_explains_is_a_dark_vessel_alert(
         == 415
     )
     bad = httpx.post(f"{url}/api/v1/ingest/detections", content="a,b\n1,2\n", headers=csv_headers)
-    assert bad.status_code == 422 and "timestamp" in bad.json()["detail"]
+    assert bad.status_code == 422 and "timestamp" in bad.json()["detail"][0]["msg"]
     as_reader = {**READ, "Content-Type": "text/csv"}
     assert (
         httpx.post(f"{url}/api/v1/ingest/detections", content=csv, headers=as_reader).status_code
@@ -216,7 +216,9 @@ def test_a_clean_restart_resumes_the_detectors(tmp_path: Path) -> None:
     zones.write_text(json.dumps(ZONE))
     settings = Settings(
         data_dir=tmp_path / "data",
-        sources=(SourceConfig(name="patrol", member="PHL-PCG", key="k-patrol"),),
+        sources=(
+            SourceConfig(name="patrol", member="PHL-PCG", key="k-patrol", release="network"),
+        ),
         batch_max_wait_ms=5.0, zones=(zones,), shore="none", detectors=",".join(BUILT_IN),
     )  # fmt: skip
 

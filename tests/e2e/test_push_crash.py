@@ -126,7 +126,7 @@ def test_acknowledged_batches_survive_sigkill_and_resends_store_nothing_twice(
     data_dir = tmp_path / "data"
     sources, tokens = write_config(
         tmp_path / "cfg",
-        sources=[{"name": "dma", "member": "dk", "key": KEY}],
+        sources=[{"name": "dma", "member": "dk", "key": KEY, "release": "network"}],
         tokens={"t-1": "analyst"},
     )
     first = ServeProcess(data_dir, sources, tokens)

@@ -16,8 +16,10 @@ from lookout.model import BBox, Frame, IngestReceipt, Lines, ReportRecord
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from lookout.geo.zones import ZoneIndex
     from lookout.pipeline.ports import Bus, Store
     from lookout.service.settings import Settings, SourceConfig
+    from lookout.sharing import Policy
 
 __all__ = ["ApiRuntime", "get_runtime", "parse_bbox", "query_ts"]
 
@@ -50,6 +52,12 @@ class ApiRuntime(Protocol):
     def transport_stats(self, member: str, name: str) -> dict[str, Any]: ...
 
     def counters(self) -> dict[str, Any]: ...
+
+    def zone_index(self) -> ZoneIndex | None: ...
+
+    def policy(self) -> Policy:
+        """The sharing policy in force (lookout.sharing)."""
+        ...
 
 
 def get_runtime(request: Request) -> ApiRuntime:

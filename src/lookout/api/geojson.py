@@ -14,7 +14,13 @@ from typing import Any
 
 from lookout.model import TrackPoint
 
-__all__ = ["iso_utc", "split_antimeridian", "track_feature_collection"]
+__all__ = [
+    "GeometryError",
+    "count_vertices",
+    "iso_utc",
+    "split_antimeridian",
+    "track_feature_collection",
+]
 
 Coord = list[float]
 
@@ -82,3 +88,55 @@ def track_feature_collection(mmsi: int, points: Sequence[TrackPoint]) -> dict[st
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+# -- geometry in requests --------------------------------------------------------------------
+
+_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+          "MultiPolygon": 3}  # fmt: skip
+"""How many levels of arrays wrap the positions of each GeoJSON geometry type (RFC 7946 3.1)."""
+
+
+class GeometryError(ValueError):
+    """A request's GeoJSON geometry is malformed or has too many vertices."""
+
+
+def count_vertices(geometry: object, max_vertices: int) -> int:
+    """The positions in a GeoJSON geometry (a GeometryCollection counts all its members),
+    checked as they are counted: :class:`GeometryError` for a malformed geometry or once the
+    count passes ``max_vertices`` (``Settings.max_geometry_vertices``), so a route that takes
+    geometry refuses a huge one before building anything from it."""
+    if not isinstance(geometry, dict):
+        raise GeometryError("a geometry is a JSON object with 'type'")
+    kind = geometry.get("type")
+    if kind == "GeometryCollection":
+        members = geometry.get("geometries")
+        if not isinstance(members, list):
+            raise GeometryError("a GeometryCollection needs a 'geometries' list")
+        total = 0
+        for member in members:
+            total += count_vertices(member, max_vertices - total)
+        return total
+    if kind not in _DEPTH:
+        raise GeometryError(f"unknown geometry type {kind!r}")
+    level: list[object] = [geometry.get("coordinates")]
+    for _ in range(_DEPTH[kind]):
+        if not all(isinstance(item, list) for item in level):
+            raise GeometryError(f"{kind}: coordinates nested too shallow")
+        level = [inner for item in level for inner in item]  # type: ignore[attr-defined]
+        if len(level) > max_vertices:
+            break
+    if len(level) > max_vertices:
+        raise GeometryError(f"{kind}: more than {max_vertices} vertices")
+    if not all(_is_position(p) for p in level):
+        raise GeometryError(f"{kind}: a position is [lon, lat] in degrees")
+    return len(level)
+
+
+def _is_position(value: object) -> bool:
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        return False
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return False
+    lon, lat = float(value[0]), float(value[1])
+    return -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0

@@ -15,9 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
-from lookout.api.auth import Actor, current_actor, require
+from lookout.api.auth import Actor, require
 from lookout.api.deps import ApiRuntime, get_runtime
-from lookout.api.schemas import DetectionsReceiptOut, ReceiptOut
+from lookout.api.limits import RateLimits, invalid, limited_actor, member_of
+from lookout.api.schemas import DetectionsReceiptOut, ErrorOut, ReceiptOut
+from lookout.api.sharing import policy_route
 from lookout.model import IngestReceipt, Lines
 from lookout.service.runtime import Overloaded, Stopping
 from lookout.sources.detections import parse_detections
@@ -29,9 +31,19 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 
-ActorDep = Annotated[Actor, Depends(current_actor)]
+ActorDep = Annotated[Actor, Depends(limited_actor)]
 RuntimeDep = Annotated[ApiRuntime, Depends(get_runtime)]
 MAX_KEY_CHARS = 200
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_CHARS,
+        pattern=r"^[!-~]([ -~]*[!-~])?$",
+        description="printable ASCII, no leading or trailing space; unique per batch",
+    ),
+]
 TEXT_TYPES = ("text/plain", "application/x-nmea")
 MAX_ERRORS_SHOWN = 20
 """Rows not read that a detections receipt lists (all are counted)."""
@@ -46,33 +58,23 @@ def _check_content_type(request: Request) -> None:
         )
 
 
-def _too_large(limit: int) -> HTTPException:
-    return HTTPException(status_code=413, detail=f"body larger than {limit} bytes; split it")
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) more than ``limit`` bytes by Content-Length or as streamed."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def _read_lines(request: Request, actor: Actor) -> list[str]:
+    """The body's lines, after taking them from the member's push-line bucket (429 when
+    empty). The body is at most ``max_body_bytes``: :class:`~lookout.api.limits.RequestLimits`
+    answers 413 to a larger one before it is read."""
+    body = await request.body()
+    lines = body.decode("utf-8", errors="replace").splitlines()
+    limits: RateLimits = request.app.state.rate_limits
+    limits.check(member_of(actor), "lines", len(lines))
+    return lines
 
 
 def _scoped_key(actor: Actor, key: str | None) -> str | None:
     if key is None:
         return None
     if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
-        raise HTTPException(
-            status_code=422,
-            detail=f"Idempotency-Key must be 1..{MAX_KEY_CHARS} printable characters",
-        )
+        msg = f"Idempotency-Key must be 1..{MAX_KEY_CHARS} printable characters"
+        raise invalid(("header", "Idempotency-Key"), msg)
     return f"{actor.name}:{key}"
 
 
@@ -86,11 +88,15 @@ _BODY = {
     },
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing or unknown bearer token"},
-    403: {"description": "the token is not this source's ingest key"},
-    413: {"description": "body larger than max_body_bytes"},
-    415: {"description": "Content-Type is not text/plain"},
-    503: {"description": "queue full or server stopping; retry with the same Idempotency-Key"},
+    401: {"model": ErrorOut, "description": "missing or unknown bearer token"},
+    403: {"model": ErrorOut, "description": "the token is not this source's ingest key"},
+    413: {"model": ErrorOut, "description": "body larger than max_body_bytes"},
+    415: {"model": ErrorOut, "description": "Content-Type is not text/plain"},
+    500: {"model": ErrorOut, "description": "the commit failed; nothing acknowledged, retry"},
+    503: {
+        "model": ErrorOut,
+        "description": "queue full or server stopping; retry with the same Idempotency-Key",
+    },
 }
 
 
@@ -98,13 +104,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "/ingest/nmea",
     response_model=ReceiptOut,
     responses=_ERRORS,
-    openapi_extra={"requestBody": _BODY},
+    openapi_extra={"requestBody": _BODY, **policy_route("write")},
 )
 async def ingest_nmea(
     request: Request,
     actor: ActorDep,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: KeyHeader = None,
 ) -> ReceiptOut:
     """Ingest a text/plain body of NMEA lines as the authenticated source."""
     source = actor.source
@@ -113,9 +119,8 @@ async def ingest_nmea(
     require(actor, "ingest", f"source:{source.member}/{source.name}")
     _check_content_type(request)
     key = _scoped_key(actor, idempotency_key)
-    body = await _read_body(request, runtime.settings.max_body_bytes)
+    lines = await _read_lines(request, actor)
     received_ts = time.time()
-    lines = body.decode("utf-8", errors="replace").splitlines()
     block = Lines(lines, source.member, source.name, received_ts, source.receiver)
     receipt = await _committed(runtime, [block], key, f"{len(lines)} lines from {actor.name}")
     return ReceiptOut.of(receipt)
@@ -155,15 +160,17 @@ CSV_TYPES = ("text/csv", "text/plain")
 @router.post(
     "/ingest/detections",
     response_model=DetectionsReceiptOut,
-    responses={**_ERRORS, 415: {"description": "Content-Type is not text/csv or text/plain"},
-               422: {"description": "not a detections CSV (header), or no detection in it"}},
-    openapi_extra={"requestBody": _DETECTIONS_BODY},
-)  # fmt: skip
+    responses={
+        **_ERRORS,
+        415: {"model": ErrorOut, "description": "Content-Type is not text/csv or text/plain"},
+    },
+    openapi_extra={"requestBody": _DETECTIONS_BODY, **policy_route("write")},
+)
 async def ingest_detections(
     request: Request,
     actor: ActorDep,
     runtime: RuntimeDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: KeyHeader = None,
 ) -> DetectionsReceiptOut:
     """Ingest non-AIS detections (satellite, radar, patrol) as the authenticated source: a CSV
     with the columns ``id, timestamp, lat, lon, source``; answered after the commit."""
@@ -178,17 +185,16 @@ async def ingest_detections(
             detail=f"expected Content-Type text/csv (a detections CSV), got {media or 'none'!r}",
         )
     key = _scoped_key(actor, idempotency_key)
-    body = await _read_body(request, runtime.settings.max_body_bytes)
+    lines = await _read_lines(request, actor)
     try:
         read = parse_detections(
-            body.decode("utf-8", errors="replace").splitlines(), member=source.member,
-            name="body",
-        )  # fmt: skip
+            lines, member=source.member, name="body", feed=f"{source.member}/{source.name}"
+        )
     except FileFormatError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+        raise invalid(("body",), str(exc)) from exc
     if not read.detections:
         problems = "; ".join(str(e) for e in read.errors[:5]) or "the body has no rows"
-        raise HTTPException(status_code=422, detail=f"no detection read: {problems}")
+        raise invalid(("body",), f"no detection read: {problems}")
     what = f"{len(read.detections)} detections from {actor.name}"
     await _committed(runtime, list(read.detections), key, what)
     return DetectionsReceiptOut(

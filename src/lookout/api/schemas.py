@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lookout.model import ts_to_datetime
 
 __all__ = [
+    "ErrorOut",
     "HealthOut",
     "ReceiptOut",
     "SourceOut",
@@ -23,6 +24,8 @@ __all__ = [
     "StatusOut",
     "TrackOut",
     "TrackPointOut",
+    "ValidationErrorOut",
+    "ValidationIssueOut",
     "VesselDetailOut",
     "VesselOut",
     "VesselsOut",
@@ -64,9 +67,14 @@ class VesselOut(_Out):
     destination: str | None
     length_m: int | None
     members: list[str]
-    sources: list[str]
+    sources: list[str] = Field(description="the sources shown, as MEMBER/NAME")
     positions: int
     simulated: bool
+    label: str = Field(
+        "network",
+        description="releasability of what is shown: network, or members:CODE,... "
+        "(the most restrictive of its sources; docs/sharing.md)",
+    )
 
 
 class VesselsOut(BaseModel):
@@ -113,6 +121,8 @@ class TrackPointOut(_Out):
     receivers: list[str]
     received_at: datetime | None = None
     """When Lookout received the report (its batch's processing time, wall clock)."""
+    label: str = "network"
+    """Releasability of the point: its source's release (docs/sharing.md)."""
 
 
 class TrackOut(BaseModel):
@@ -190,6 +200,15 @@ class EventOut(BaseModel):
     details: dict[str, Any]
     observations: list[str]
     members: list[str]
+    sources: list[str] = Field(
+        default_factory=list, description="the sources the event rests on, as MEMBER/NAME"
+    )
+    label: str = Field("network", description="releasability (docs/sharing.md)")
+    redacted: bool = Field(
+        False,
+        description="true when shown under mutual alerting without the inputs the caller "
+        "may not see (observations dropped, sources and members narrowed)",
+    )
 
 
 class EventsOut(BaseModel):
@@ -221,9 +240,34 @@ class DetectionOut(BaseModel):
     lon: float
     source: str
     member: str
+    label: str = "network"
+    """Releasability: the release of the member's source named like ``source``."""
 
 
 class DetectionsOut(BaseModel):
     count: int
     limit: int
     detections: list[DetectionOut]
+
+
+class ErrorOut(BaseModel):
+    """The body of every error response but 422: what went wrong, for people."""
+
+    detail: str
+
+
+class ValidationIssueOut(BaseModel):
+    """One reason a request was refused with 422: where (``["query", "bbox"]``,
+    ``["body"]``; empty when it concerns several parameters), what, and a stable type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    """The body of a 422: every issue found (FastAPI's validation error shape)."""
+
+    detail: list[ValidationIssueOut]

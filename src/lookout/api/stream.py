@@ -6,7 +6,12 @@ Its handler runs on the bus's thread and hands each message to every client's bo
 When a client falls behind, its oldest messages are dropped and it gets a ``dropped`` event with
 the count before the next message. Every message passes :func:`~lookout.api.auth.authorize`
 for the client's actor. A comment line every ``keepalive_s`` seconds keeps proxies from closing
-an idle stream; the stream ends when the client disconnects or the server shuts down.
+an idle stream; the stream ends when the client disconnects or the server shuts down. Every
+message then passes the client's sharing view (:class:`~lookout.api.sharing.StreamView`):
+what its member may not see is not sent. Every
+``recheck_s`` seconds the client's access token is checked again
+(:func:`~lookout.api.auth.recheck`): once it is revoked, expired, its key retired or its user
+disabled, the stream ends with a ``closed`` message saying why.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
-from lookout.api.auth import Actor, authorize, current_actor, require
+from lookout.api.auth import Actor, authorize, recheck, require
 from lookout.api.deps import ApiRuntime, get_runtime, parse_bbox
 from lookout.api.geojson import iso_utc
+from lookout.api.limits import limited_actor
 from lookout.api.routes_events import event_out
+from lookout.api.sharing import StreamView, policy_route
 from lookout.model import BBox
 from lookout.pipeline import subjects
 from lookout.pipeline.ports import Bus, Subscription
@@ -37,11 +44,17 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["stream"])
 
-STREAMED = (subjects.VESSELS, subjects.EVENTS, subjects.ALERTS, subjects.INGEST_STATS)
+STREAMED = (
+    subjects.VESSELS,
+    subjects.EVENTS,
+    subjects.ALERTS,
+    subjects.ALERT_STATES,
+    subjects.INGEST_STATS,
+)
 _CLOSE: tuple[str, Mapping[str, Any]] = ("", {})
-_URGENT = frozenset({"event", "alert"})
+_URGENT = frozenset({"event", "alert", "alert_state"})
 """SSE message kinds a slow client loses last."""
-KINDS = ("vessel", "event", "alert", "stats")
+KINDS = ("vessel", "event", "alert", "alert_state", "stats")
 """What ``GET /api/v1/stream?kinds=`` may name."""
 
 
@@ -114,8 +127,11 @@ class StreamHub:
     """The open SSE clients, fed by one bus subscription per streamed pattern (shared by all
     clients, so a client costs a queue, not a bus thread)."""
 
-    def __init__(self, *, keepalive_s: float = 15.0, queue_size: int = 1000) -> None:
+    def __init__(
+        self, *, keepalive_s: float = 15.0, queue_size: int = 1000, recheck_s: float = 10.0
+    ) -> None:
         self.keepalive_s = keepalive_s
+        self.recheck_s = recheck_s
         self.queue_size = queue_size
         self._clients: tuple[ClientQueue, ...] = ()  # replaced, never mutated: read lock-free
         self._lock = threading.Lock()
@@ -157,9 +173,10 @@ class StreamHub:
 
 
 def _kind(subject: str) -> str:
-    """SSE event name of a bus subject: vessel, event, alert or stats."""
+    """SSE event name of a bus subject: vessel, event, alert, alert_state or stats."""
     parts = subject.split(".")
-    return {"vessel": "vessel", "event": "event", "alert": "alert"}.get(parts[1], "stats")
+    kinds = {"vessel": "vessel", "event": "event", "alert": "alert", "alertstate": "alert_state"}
+    return kinds.get(parts[1], "stats")
 
 
 def _resource(subject: str) -> str:
@@ -207,20 +224,59 @@ def _wanted(subject: str, payload: Mapping[str, Any], bbox: BBox | None) -> bool
     return bbox.contains(float(lat), float(lon))
 
 
+class _Watch:
+    """When an open stream next sends a keepalive and re-checks its actor's token."""
+
+    def __init__(self, hub: StreamHub, runtime: ApiRuntime | None, actor: Actor) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._hub, self._runtime, self._actor = hub, runtime, actor
+        self.keepalive_at = self._loop.time() + hub.keepalive_s
+        checked = runtime is not None and actor.claims is not None
+        self.check_at = self._loop.time() + hub.recheck_s if checked else float("inf")
+
+    def wait_s(self) -> float:
+        return max(0.0, min(self.keepalive_at, self.check_at) - self._loop.time())
+
+    def keepalive_due(self) -> bool:
+        due = self._loop.time() >= self.keepalive_at
+        if due:
+            self.sent()
+        return due
+
+    def sent(self) -> None:
+        self.keepalive_at = self._loop.time() + self._hub.keepalive_s
+
+    def refused(self) -> str | None:
+        """Why the token no longer holds, when a re-check is due and finds that."""
+        if self._runtime is None or self._loop.time() < self.check_at:
+            return None
+        self.check_at = self._loop.time() + self._hub.recheck_s
+        return recheck(self._runtime, self._actor)
+
+
 async def _events(
     hub: StreamHub,
     client: ClientQueue,
     actor: Actor,
     bbox: BBox | None,
     kinds: frozenset[str] = frozenset(KINDS),
+    runtime: ApiRuntime | None = None,
 ) -> AsyncIterator[bytes]:
     sent = 0
+    watch = _Watch(hub, runtime, actor)
+    view = StreamView(runtime, actor) if runtime is not None else None
     try:
         yield b"retry: 3000\n: connected\n\n"
         while True:
-            item = await client.get(hub.keepalive_s)
+            why = watch.refused()
+            if why is not None:
+                log.info("stream of %s ended: %s", actor.name, why)
+                yield format_event("closed", {"reason": why})
+                return
+            item = await client.get(watch.wait_s())
             if item is None:
-                yield b": keepalive\n\n"
+                if watch.keepalive_due():
+                    yield b": keepalive\n\n"
                 continue
             if item is _CLOSE:
                 return
@@ -228,31 +284,36 @@ async def _events(
             if dropped:
                 yield format_event("dropped", {"dropped": dropped})
             subject, payload = item
-            if _kind(subject) not in kinds or not _wanted(subject, payload, bbox):
-                continue
-            if not authorize(actor, "read", _resource(subject)):
-                continue
-            sent += 1
             kind = _kind(subject)
-            yield format_event(kind, _shown(kind, payload), sent)
+            if kind not in kinds or not authorize(actor, "read", _resource(subject)):
+                continue
+            shown = view.message(kind, payload) if view is not None else None
+            if shown is None or not _wanted(subject, shown, bbox):
+                continue  # nothing released to this client; the box is tested on what it sees
+            sent += 1
+            watch.sent()
+            yield format_event(kind, _shown(kind, shown), sent)
     finally:
         hub.discard(client)
         log.info("stream closed actor=%s sent=%d", actor.name, sent)
 
 
-@router.get("/stream", response_class=StreamingResponse)
+@router.get("/stream", response_class=StreamingResponse, openapi_extra=policy_route("stream"))
 async def stream(
     request: Request,
-    actor: Annotated[Actor, Depends(current_actor)],
+    actor: Annotated[Actor, Depends(limited_actor)],
     runtime: Annotated[ApiRuntime, Depends(get_runtime)],
     bbox: Annotated[
         str | None, Query(description="only vessel updates inside west,south,east,north")
     ] = None,
     kinds: Annotated[
-        str | None, Query(description="comma-separated: vessel, event, alert, stats (all)")
+        str | None,
+        Query(description="comma-separated: vessel, event, alert, alert_state, stats (all)"),
     ] = None,
 ) -> StreamingResponse:
-    """Server-Sent Events: ``vessel``, ``event``, ``alert``, ``stats`` and ``dropped``."""
+    """Server-Sent Events: ``vessel``, ``event``, ``alert``, ``alert_state``, ``stats``,
+    ``dropped`` and a last
+    ``closed`` when the access token is revoked or expires."""
     box = parse_bbox(bbox)
     wanted = frozenset(KINDS)
     if kinds is not None:
@@ -267,7 +328,7 @@ async def stream(
     hub: StreamHub = request.app.state.hub
     client = hub.open(runtime.bus)
     return StreamingResponse(
-        _events(hub, client, actor, box, wanted),
+        _events(hub, client, actor, box, wanted, runtime),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

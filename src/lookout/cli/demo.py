@@ -56,6 +56,7 @@ def demo(
     built = build_demo(settings=settings, vessels=vessels, replay=replay, replay_speed=speed)
     built.start()
     url = f"http://{settings.host}:{settings.port}"
+    first = built.runtime.settings.api_tokens_member
     what = (
         f"replaying {replay} (real recorded data)"
         if replay
@@ -77,9 +78,25 @@ def demo(
         else "none: the region pack is not built (run make regions)"
     )
     console.print(f"  zones:        {zones}", soft_wrap=True)
+    if not replay:
+        console.print(
+            "  sharing:      most sources network-wide; Da Nang (VNM) to PHL-PCG only, the JCG "
+            "patrol to PHL-PCG and USA-USCG, Kota Kinabalu and the patrol reports to the ASEAN "
+            "community, Pag-asa to PHL-PCG alone, the US satellite 15 min late at 1 km "
+            "(docs/sharing.md)",
+            soft_wrap=True,
+        )
     console.print(f"  URL:          {url}")
-    console.print(f"  API token:    {built.api_token}")
-    console.print(f"  push source:  {built.push_source}  key: {built.push_key}")
+    console.print(f"  API token:    {built.api_token}  (member {first}, viewer)", soft_wrap=True)
+    console.print(f"  push source:  {built.push_source}  key: {built.push_key}", soft_wrap=True)
+    if built.users:
+        name, user = next(iter(built.users.items()))
+        console.print(
+            f"  log in:       {name} / {user['password']}  ({user['role']} of {user['member']}; "
+            "one per member, passwords in the credentials file)",
+            soft_wrap=True,
+            markup=False,
+        )
     console.print(f"  credentials:  {built.credentials_file}")
     console.print(
         f"  try:          curl -H 'Authorization: Bearer {built.api_token}' {url}/api/v1/vessels",

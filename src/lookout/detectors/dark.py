@@ -334,5 +334,6 @@ def dark_event(det: Detection, found: dict[str, Any], thresholds: dict[str, floa
         "lon": det.lon,
         "observations": [],
         "members": [det.member] if det.member else [],
+        "sources": [det.feed or f"{det.member}/{det.source}"] if det.member else [],
         "details": details,
     }

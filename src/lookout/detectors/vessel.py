@@ -55,18 +55,19 @@ class Fix(NamedTuple):
     lon: float
     key: str
     member: str
+    source: str = ""
 
     @classmethod
     def of(cls, obs: Observation) -> Fix:
-        return cls(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member)
+        return cls(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member, obs.source)
 
     def dump(self) -> list[Any]:
         return list(self)
 
     @classmethod
     def load(cls, data: Sequence[Any]) -> Fix:
-        ts, lat, lon, key, member = data
-        return cls(float(ts), float(lat), float(lon), str(key), str(member))
+        ts, lat, lon, key, member, *source = data  # snapshots before 0.2 had no source
+        return cls(float(ts), float(lat), float(lon), str(key), str(member), *map(str, source))
 
 
 def vessel_event(
@@ -93,6 +94,7 @@ def vessel_event(
         "lon": position[1],
         "observations": [f.key for f in rests_on if f.key],
         "members": sorted({f.member for f in rests_on}),
+        "sources": sorted({f"{f.member}/{f.source}" for f in rests_on if f.source}),
         "details": details,
     }
 

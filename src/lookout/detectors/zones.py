@@ -47,6 +47,7 @@ class ZoneVisit(NamedTuple):
     key: str
     member: str
     zones: tuple[str, ...]
+    source: str = ""
 
 
 class _ZoneCrossingDetector(Detector[ZoneVisit]):
@@ -66,7 +67,7 @@ class _ZoneCrossingDetector(Detector[ZoneVisit]):
                 if zone is not None:
                     values = _values(self.kind, zone, state, obs)
                     self.emit(obs.observed_ts, values, status="confirmed")
-        return ZoneVisit(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member, here)
+        return ZoneVisit(obs.observed_ts, obs.lat, obs.lon, obs.key, obs.member, here, obs.source)
 
     def _crossed(self, before: tuple[str, ...], now: tuple[str, ...]) -> list[str]:
         """The ids of the zones this detector reports, given the zones before and now."""
@@ -76,11 +77,17 @@ class _ZoneCrossingDetector(Detector[ZoneVisit]):
         return {"zone_count": float(len(self.zones)), "boundary_tolerance_m": 0.0}
 
     def dump_state(self, state: ZoneVisit) -> Any:
-        return [state.ts, state.lat, state.lon, state.key, state.member, list(state.zones)]
+        return [
+            state.ts, state.lat, state.lon, state.key, state.member, list(state.zones),
+            state.source,
+        ]  # fmt: skip
 
     def load_state(self, data: Any) -> ZoneVisit:
-        ts, lat, lon, key, member, zones = data
-        return ZoneVisit(float(ts), float(lat), float(lon), str(key), str(member), tuple(zones))
+        ts, lat, lon, key, member, zones, *source = data  # no source before 0.2
+        return ZoneVisit(
+            float(ts), float(lat), float(lon), str(key), str(member), tuple(zones),
+            *map(str, source),
+        )  # fmt: skip
 
 
 def _values(kind: str, zone: Zone, before: ZoneVisit, obs: Observation) -> dict[str, Any]:
@@ -100,6 +107,13 @@ def _values(kind: str, zone: Zone, before: ZoneVisit, obs: Observation) -> dict[
         "lon": obs.lon,
         "observations": [before.key, obs.key],
         "members": sorted({before.member, obs.member}),
+        "sources": sorted(
+            {
+                f"{before.member}/{before.source}" if before.source else "",
+                f"{obs.member}/{obs.source}",
+            }
+            - {""}
+        ),
         "details": {
             "zone_name": zone.name,
             "regime": zone.regime.value,

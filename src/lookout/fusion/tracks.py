@@ -178,8 +178,10 @@ class VesselTracker:
         else:
             segment = self._assign(vessel, ts, lat, lon)
         latest_ts = vessel.ts
+        feed = member + "/" + source
         if latest_ts is None or ts >= latest_ts:
             vessel.ts = ts
+            vessel.feed = feed
             # fmt: off
             vessel.latest = (ts, lat, lon, speed_kn, course_deg, heading_deg, status, segment,
                              simulated)
@@ -192,8 +194,8 @@ class VesselTracker:
         vessel.positions += 1
         if member not in vessel.members:
             vessel.members = tuple(sorted((*vessel.members, member)))
-        if source not in vessel.sources:
-            vessel.sources = tuple(sorted((*vessel.sources, source)))
+        if feed not in vessel.sources:
+            vessel.sources = tuple(sorted((*vessel.sources, feed)))
         self._dirty[mmsi] = vessel
         return (mmsi, segment, ts, lat, lon, speed_kn, course_deg, heading_deg, member, source,
                 receivers)  # fmt: skip
@@ -268,6 +270,11 @@ class VesselTracker:
             self._dirty[report.mmsi] = vessel
         return True
 
+    def feed(self, mmsi: int) -> str:
+        """``MEMBER/NAME`` of the source of a vessel's latest position (``""`` if unknown)."""
+        vessel = self._vessels.get(mmsi)
+        return "" if vessel is None else vessel.feed
+
     def identity(self, mmsi: int) -> Identity | None:
         """The live identity record of a vessel (compare by ``is`` and ``version`` to tell
         whether it changed), or ``None``."""
@@ -280,12 +287,12 @@ class VesselTracker:
         ``True`` when that was news (the vessel's state changed).
         """
         vessel = self._vessels.get(mmsi)
-        if vessel is None or (member in vessel.members and source in vessel.sources):
+        feed = member + "/" + source
+        if vessel is None or feed in vessel.sources:
             return False
         if member not in vessel.members:
             vessel.members = tuple(sorted((*vessel.members, member)))
-        if source not in vessel.sources:
-            vessel.sources = tuple(sorted((*vessel.sources, source)))
+        vessel.sources = tuple(sorted((*vessel.sources, feed)))
         if vessel.ts is not None:
             self._dirty[mmsi] = vessel
         return True

@@ -41,6 +41,7 @@ class Vessel:
     """
 
     __slots__ = (
+        "feed",
         "flag",
         "identity",
         "latest",
@@ -62,6 +63,8 @@ class Vessel:
         self.identity = Identity()
         self.members: tuple[str, ...] = ()
         self.sources: tuple[str, ...] = ()
+        self.feed = ""
+        """``MEMBER/NAME`` of the source of the latest position (not kept across restarts)."""
         self.positions = 0
         self.seen_ts = seen_ts
 

@@ -161,7 +161,8 @@ class Detection:
 
     ``id`` is the detection's own identifier (unique within its source), ``ts`` when the
     vessel was there (seconds since the Unix epoch, UTC), ``source`` what saw it (``sar``,
-    ``optical``, ``radar``, ``patrol``, ...), ``member`` whose detection it is.
+    ``optical``, ``radar``, ``patrol``, ...), ``member`` whose detection it is, ``feed`` the
+    Lookout source that delivered it (``MEMBER/NAME``; its release labels the detection).
     """
 
     id: str
@@ -170,6 +171,7 @@ class Detection:
     lon: float
     source: str
     member: str = ""
+    feed: str = ""
 
     @property
     def at(self) -> datetime:
@@ -237,7 +239,8 @@ class VesselState:
 
     ``segment`` numbers the physically consistent tracks seen on this MMSI (two transmitters
     sharing one MMSI give two segments); the state is that of the latest-updated segment.
-    ``members`` and ``sources`` list everyone whose data contributed.
+    ``members`` lists every member whose data contributed, ``sources`` every source as
+    ``MEMBER/NAME`` (the form the sharing policy reads).
     """
 
     mmsi: int

@@ -253,7 +253,9 @@ class Pipeline:
         counts = [c.ingest_counts(m, s) for (m, s), c in batch.counts.items()]
         messages = batch.messages
         if publish_vessels:
-            messages.extend((subjects.vessel(v[0]), vessel_row_payload(v)) for v in vessels)
+            messages.extend(
+                (subjects.vessel(v[0]), vessel_row_payload(v, tracker.feed(v[0]))) for v in vessels
+            )
         for event in batch.events:
             messages.append((subjects.event(event["kind"]), event))
             messages.extend(alert_messages(event))

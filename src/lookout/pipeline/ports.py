@@ -136,6 +136,15 @@ class Store(Protocol):
 
     def vessel(self, mmsi: int) -> VesselState | None: ...
 
+    def vessels_at(
+        self, at_ts: float, lookback_s: float = 3600.0, limit: int = 100_000
+    ) -> list[TrackPoint]:
+        """The picture as it was at ``at_ts``: for each vessel and each (member, source) that
+        reported it, the latest track point with ``at_ts - lookback_s <= observed_ts <= at_ts``
+        (a tie at one time: any of them). Sorted by MMSI, member, source; at most ``limit``.
+        One point per source, so that a caller can keep only the sources it may see."""
+        ...
+
     def track(
         self,
         mmsi: int,

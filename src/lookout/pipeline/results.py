@@ -164,11 +164,14 @@ class BatchResult:
         )
 
 
-def vessel_row_payload(row: VesselRow) -> dict[str, Any]:
-    """:func:`vessel_payload` of a state given as a row."""
+def vessel_row_payload(row: VesselRow, feed: str = "") -> dict[str, Any]:
+    """:func:`vessel_payload` of a state given as a row; ``feed`` (``MEMBER/NAME`` of the
+    source of the latest position) lets a stream show the position to those it is released
+    to without asking the store."""
     payload = dict(zip(VESSEL_STATE_FIELDS, row, strict=True))
     payload["members"] = list(payload["members"])
     payload["sources"] = list(payload["sources"])
+    payload["feed"] = feed
     return payload
 
 

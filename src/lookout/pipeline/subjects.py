@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ALERTS",
+    "ALERT_STATES",
     "EVENTS",
     "INGEST_STATS",
     "OBSERVATIONS",
@@ -15,6 +16,7 @@ __all__ = [
     "RAW",
     "VESSELS",
     "alert",
+    "alert_state",
     "event",
     "matches",
     "observation",
@@ -34,6 +36,8 @@ EVENTS = f"{PREFIX}.event.>"
 """Detector events: ``lookout.event.<kind>``."""
 ALERTS = f"{PREFIX}.alert.>"
 """Alerts for one member: ``lookout.alert.<member>``."""
+ALERT_STATES = f"{PREFIX}.alertstate.>"
+"""A member's alert acknowledged or escalated: ``lookout.alertstate.<member>``."""
 INGEST_STATS = f"{PREFIX}.stats.ingest"
 """Ingest counters after each committed batch."""
 
@@ -62,6 +66,10 @@ def event(kind: str) -> str:
 
 def alert(member: str) -> str:
     return f"{PREFIX}.alert.{_token(member)}"
+
+
+def alert_state(member: str) -> str:
+    return f"{PREFIX}.alertstate.{_token(member)}"
 
 
 def matches(pattern: str, subject: str) -> bool:

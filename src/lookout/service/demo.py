@@ -7,7 +7,11 @@ such source is marked simulated. With ``replay`` a recorded file (NMEA, CSV or J
 replayed instead at its recorded pace, as the real data it is.
 
 Credentials are made fresh for each run and kept in ``<data dir>/demo-credentials.json``
-(readable by the owner only), so scripts can find them.
+(readable by the owner only), so scripts can find them: a static API token (acting for the
+first member, ``viewer``), the push source's ingest key, and one ``watch_officer`` user per
+member (``phl-officer`` ...) with a new password, for ``POST /api/v1/auth/login``. The demo
+members, users and sources are registered in the data dir's ``identity.db``, so ``lookout
+members list --data-dir DIR`` and the other identity commands work beside a running demo.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lookout.model.members import Member, Role
+from lookout.service.access import Access
 from lookout.service.demo_network import (
+    DEMO_AGREEMENT,
     DEMO_MEMBERS,
     demo_receivers,
     demo_source_configs,
@@ -49,6 +56,12 @@ PUSH_SOURCE = "patrol-reports"
 """A push source of the first member, so the HTTP ingest endpoint can be tried at once."""
 DEMO_EXERCISE = "second-thomas-resupply"
 """The exercise the simulated demo runs (``lookout scenario``), starting when the demo does."""
+DEMO_RELEASE = "network"
+"""The release of a replayed recording's source."""
+PUSH_RELEASE = "community:asean"
+"""The release of the push source of patrol reports: the ASEAN members' community."""
+DEMO_ROLE = Role.WATCH_OFFICER
+"""The role of each member's demo user."""
 EXERCISE_RECEIVER = "PCG-PALAWAN"
 """The demo receiver whose listener the exercise's lines (tag-block source EXERCISE) go to."""
 
@@ -61,6 +74,8 @@ class Demo:
     api_token: str = field(repr=False)
     push_key: str = field(repr=False)
     push_source: str
+    users: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    """username -> member, role and (fresh) password of the demo users."""
     vessels: int = 300
     seed: int = 1
     replay: Path | None = None
@@ -101,11 +116,8 @@ def build_demo(
     base = settings if settings is not None else Settings.from_env()
     data_dir = data_dir or (base.data_dir if settings is not None else DEFAULT_DATA_DIR)
     api_token = secrets.token_urlsafe(24)
-    push_key = secrets.token_urlsafe(24)
     first_member = DEMO_MEMBERS[0].id
-    sources: list[SourceConfig] = [
-        SourceConfig(name=PUSH_SOURCE, member=first_member, kind="push", key=push_key)
-    ]
+    sources: list[SourceConfig] = []
     if replay is None:
         sources += demo_source_configs(host="127.0.0.1")
     else:
@@ -117,11 +129,18 @@ def build_demo(
                 path=str(replay),
                 speed=replay_speed,
                 max_gap_s=10.0,
+                release=DEMO_RELEASE,
             )
         )
+    push_key, users = register_demo(data_dir, sources, replay=replay is not None)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    agreement = data_dir / "sharing.toml"
+    agreement.write_text(DEMO_AGREEMENT)
     demo_settings = base.with_overrides(
         data_dir=data_dir,
-        api_tokens={**base.api_tokens, api_token: "demo-watch-officer"},
+        sharing_file=base.sharing_file or agreement,
+        api_tokens={**base.api_tokens, api_token: "demo-viewer"},
+        api_tokens_member=first_member,
         sources=(*base.sources, *sources),
         region=base.region or demo_region(),
     )
@@ -131,6 +150,7 @@ def build_demo(
         api_token,
         push_key,
         f"{first_member}/{PUSH_SOURCE}",
+        users=users,
         vessels=vessels,
         seed=seed,
         replay=replay,
@@ -187,8 +207,58 @@ def _write_credentials(demo: Demo) -> Path:
                 "api_token": demo.api_token,
                 "push_source": demo.push_source,
                 "push_key": demo.push_key,
+                "users": demo.users,
             },
             out,
             indent=2,
         )
     return path
+
+
+def demo_username(member: str) -> str:
+    """``phl-officer`` for ``PHL-PCG``: the demo user of a member."""
+    return f"{member.split('-')[0].lower()}-officer"
+
+
+def register_demo(
+    data_dir: Path, sources: list[SourceConfig], *, replay: bool
+) -> tuple[str, dict[str, dict[str, str]]]:
+    """Register the demo members, one ``watch_officer`` per member with a fresh password,
+    the sources and the push source (with a fresh ingest key) in ``identity.db``; runs again
+    on an existing data dir. The push key and the users."""
+    access = Access.open(data_dir)
+    try:
+        known = {m.code for m in access.store.members()}
+        members = [Member(m.id, m.name, m.country) for m in DEMO_MEMBERS]
+        if replay:
+            members.append(Member(REPLAY_MEMBER, "Replayed recording"))
+        users: dict[str, dict[str, str]] = {}
+        for member in members:
+            if member.code not in known:
+                access.add_member(member)
+            if member.code != REPLAY_MEMBER:
+                users[demo_username(member.code)] = _demo_user(access, member.code)
+        registered = {(s.member, s.name) for s in access.store.sources()}
+        for cfg in sources:
+            if (cfg.member, cfg.name) not in registered:
+                access.store.add_source(
+                    cfg.member, cfg.name, release=cfg.release, key_hash=None, kind=cfg.kind
+                )
+        first = DEMO_MEMBERS[0].id
+        if (first, PUSH_SOURCE) in registered:
+            push_key = access.rotate_source_key(first, PUSH_SOURCE)
+        else:
+            push_key = access.add_source(first, PUSH_SOURCE, PUSH_RELEASE)
+        return push_key, users
+    finally:
+        access.close()
+
+
+def _demo_user(access: Access, member: str) -> dict[str, str]:
+    username, password = demo_username(member), secrets.token_urlsafe(12)
+    if access.store.user(username) is None:
+        access.add_user(username, member, DEMO_ROLE, password)
+    else:
+        access.set_password(username, password)
+        access.store.set_disabled(username, False)
+    return {"member": member, "role": DEMO_ROLE.value, "password": password}

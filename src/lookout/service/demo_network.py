@@ -33,7 +33,8 @@ __all__ = [
 class DemoReceiver:
     """One receiving station. ``kind``: ``coastal``, ``vessel`` (sails ``patrol``, a loop of
     (lat, lon) points, as ship ``patrol_mmsi``) or ``satellite`` (``range_nm`` None: hears
-    everywhere, in passes, late). ``transport``: how it feeds Lookout, ``udp`` or ``tcp``."""
+    everywhere, in passes, late). ``transport``: how it feeds Lookout, ``udp`` or ``tcp``.
+    ``release``: who its member shares it with (docs/sharing.md)."""
 
     id: str
     name: str
@@ -45,6 +46,7 @@ class DemoReceiver:
     patrol: tuple[tuple[float, float], ...] = ()
     patrol_mmsi: int | None = None
     patrol_name: str = ""
+    release: str = "network"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,9 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
         (
             DemoReceiver("PCG-SUBIC", "Subic Bay", 14.82, 120.28, 40.0, "udp"),
             DemoReceiver("PCG-PALAWAN", "Puerto Princesa, Palawan", 9.74, 118.73, 40.0, "udp"),
-            DemoReceiver("PCG-PAGASA", "Pag-asa Island", 11.054, 114.284, 40.0, "udp"),
+            DemoReceiver(
+                "PCG-PAGASA", "Pag-asa Island", 11.054, 114.284, 40.0, "udp", release="owner"
+            ),
         ),
     ),
     DemoMember(
@@ -73,7 +77,15 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
         "Vietnam Coast Guard",
         "VNM",
         (
-            DemoReceiver("VCG-DANANG", "Son Tra, Da Nang", 16.10, 108.27, 40.0, "tcp"),
+            DemoReceiver(
+                "VCG-DANANG",
+                "Son Tra, Da Nang",
+                16.10,
+                108.27,
+                40.0,
+                "tcp",
+                release="members:PHL-PCG",
+            ),
             DemoReceiver("VCG-VUNGTAU", "Vung Tau", 10.35, 107.07, 40.0, "tcp"),
         ),
     ),
@@ -82,7 +94,15 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
         "Malaysian Maritime Enforcement Agency",
         "MYS",
         (
-            DemoReceiver("MMEA-KK", "Kota Kinabalu, Sabah", 5.98, 116.07, 40.0, "udp"),
+            DemoReceiver(
+                "MMEA-KK",
+                "Kota Kinabalu, Sabah",
+                5.98,
+                116.07,
+                40.0,
+                "udp",
+                release="community:asean",
+            ),
             DemoReceiver("MMEA-KUCHING", "Santubong, Kuching", 1.72, 110.33, 40.0, "udp"),
         ),
     ),
@@ -108,6 +128,7 @@ DEMO_MEMBERS: tuple[DemoMember, ...] = (
                 patrol=((14.75, 119.95), (14.55, 119.70), (14.35, 119.85), (14.45, 120.15)),
                 patrol_mmsi=431_004_210,
                 patrol_name="JCG PL 21",
+                release="members:PHL-PCG,USA-USCG",
             ),
         ),
     ),
@@ -138,6 +159,25 @@ def demo_receivers(members: Sequence[DemoMember] = DEMO_MEMBERS) -> tuple[SimRec
     )
 
 
+DEMO_AGREEMENT = """\
+# The demo network's sharing agreement (docs/sharing.md), written by `lookout demo`.
+[communities]
+asean = ["PHL-PCG", "VNM-VCG", "MYS-MMEA", "IDN-BAKAMLA"]
+
+[mutual_alerts]
+kinds = ["zone_entry", "swarm", "shadowing", "close_approach", "dark_vessel"]
+
+[[sources]]  # the US satellite feed reaches partners 15 minutes late, positions to 1 km
+member = "USA-USCG"
+name = "USCG-SAT"
+delay_s = { "*" = 900 }
+precision_m = { "*" = 1000 }
+"""
+"""The demo's network agreement: the ASEAN members form a community of interest, incursions,
+swarms and harassment in any member's zone are alerted to all, and the satellite feed is
+released late and coarse."""
+
+
 def demo_source_configs(
     members: Sequence[DemoMember] = DEMO_MEMBERS, *, host: str = "127.0.0.1"
 ) -> tuple[SourceConfig, ...]:
@@ -152,6 +192,7 @@ def demo_source_configs(
             port=0,
             receiver=r.id,
             simulated=True,
+            release=r.release,
         )
         for m in members
         for r in m.receivers

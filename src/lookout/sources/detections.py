@@ -65,9 +65,10 @@ def read_detections(path: str | Path, *, member: str = "") -> DetectionsRead:
 
 
 def parse_detections(
-    lines: Iterable[str], *, member: str = "", name: str = "<detections>"
+    lines: Iterable[str], *, member: str = "", name: str = "<detections>", feed: str = ""
 ) -> DetectionsRead:
-    """:func:`read_detections` on lines already open."""
+    """:func:`read_detections` on lines already open; ``feed`` (``MEMBER/NAME``) is the
+    source that delivered them."""
     reader = csv.reader(lines)
     header = next(reader, None)
     columns = {} if header is None else _columns(header)
@@ -91,7 +92,7 @@ def parse_detections(
             continue
         line = reader.line_num
         try:
-            det = _detection(row, columns, member)
+            det = _detection(row, columns, member, feed)
         except BadRecord as exc:
             read.errors.append(DetectionError(line, str(exc)))
             continue
@@ -113,7 +114,7 @@ def _columns(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _detection(row: list[str], columns: dict[str, int], member: str) -> Detection:
+def _detection(row: list[str], columns: dict[str, int], member: str, feed: str) -> Detection:
     values = {}
     for column, index in columns.items():
         value = row[index].strip() if index < len(row) else ""
@@ -123,7 +124,7 @@ def _detection(row: list[str], columns: dict[str, int], member: str) -> Detectio
     ts = parse_time(values["timestamp"])
     lat = _degrees(values["lat"], "lat", 90.0)
     lon = _degrees(values["lon"], "lon", 180.0)
-    return Detection(values["id"], ts, lat, lon, values["source"], member)
+    return Detection(values["id"], ts, lat, lon, values["source"], member, feed)
 
 
 def _degrees(text: str, column: str, limit: float) -> float:

@@ -86,7 +86,9 @@ class AuditLog:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = FULL")
         self._conn.execute(_SCHEMA)
@@ -97,17 +99,25 @@ class AuditLog:
         """Add one record, committed (and the head file written) before returning."""
         text = _canonical(detail)
         with self._lock:
-            last = self._conn.execute(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-            seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
-            ts = float(self._clock())
-            digest = record_hash(prev, seq, ts, actor, action, resource, text)
-            record = AuditRecord(seq, ts, actor, action, resource, text, prev, digest)
-            self._conn.execute(
-                f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", record
-            )
-            _write_head(head_path(self.path), seq, digest)
+            # another process (the CLI beside a server) may append too: read the last record
+            # and add the next one in one write transaction, the head written before commit
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                last = self._conn.execute(
+                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                seq, prev = (1, GENESIS) if last is None else (int(last[0]) + 1, str(last[1]))
+                ts = float(self._clock())
+                digest = record_hash(prev, seq, ts, actor, action, resource, text)
+                record = AuditRecord(seq, ts, actor, action, resource, text, prev, digest)
+                self._conn.execute(
+                    f"INSERT INTO audit ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", record
+                )
+                _write_head(head_path(self.path), seq, digest)
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
         return record
 
     def records(self, limit: int | None = None) -> list[AuditRecord]:

@@ -149,6 +149,22 @@ class MemoryStore:
             self._check_open()
             return self._vessels.get(mmsi)
 
+    def vessels_at(
+        self, at_ts: float, lookback_s: float = 3600.0, limit: int = 100_000
+    ) -> list[TrackPoint]:
+        low = at_ts - lookback_s
+        latest: dict[tuple[int, str, str], TrackPoint] = {}
+        with self._lock:
+            self._check_open()
+            for points in self._track.values():
+                for p in points:
+                    key = (p.mmsi, p.member, p.source)
+                    if low <= p.observed_ts <= at_ts and (
+                        key not in latest or p.observed_ts >= latest[key].observed_ts
+                    ):
+                        latest[key] = p
+        return [latest[k] for k in sorted(latest)][: max(limit, 0)]
+
     def track(
         self,
         mmsi: int,

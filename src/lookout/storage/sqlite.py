@@ -168,8 +168,8 @@ class _Pending:
         received = rest[0][0] if rest and rest[0] else None
         if len(rest) > 1:
             self.events += rest[1]
-        if len(rest) > 2:
-            self.detections += rest[2]
+        if len(rest) > 2:  # detections journaled before 0006 carry no feed
+            self.detections += [(*row, "")[:7] for row in rest[2]]
         self.track.append((track, received))
         self.track_rows += len(track)
         for row in vessels:  # a later state of a vessel replaces an earlier one, as upserts do

@@ -436,7 +436,10 @@ def _handle(store: SqliteStore | None, op: str, args: Any) -> Any:
 
 def main() -> None:
     """The child: requests on stdin, answers on stdout, logs on stderr."""
+    # Ctrl+C, `timeout` and `systemctl stop` signal the whole process group: the parent drains
+    # and closes the store (or its exit closes our stdin), so the writer outlives the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The request reader must get the GIL soon after each read while the store works, or the
     # parent finds the pipe full and waits: switch threads every 0.5 ms instead of 5 ms.
     sys.setswitchinterval(_SWITCH_INTERVAL_S)

@@ -123,6 +123,16 @@ class SqliteReads:
         row = conn.execute(sql.SELECT_VESSEL, (mmsi,)).fetchone()
         return None if row is None else self._rows.vessel(row)
 
+    def vessels_at(
+        self, at_ts: float, lookback_s: float = 3600.0, limit: int = 100_000
+    ) -> list[TrackPoint]:
+        """The latest point per vessel and source in ``[at_ts - lookback_s, at_ts]``."""
+        if limit <= 0:
+            return []
+        with self._reading() as conn:
+            rows = conn.execute(sql.SELECT_TRACK_AT, (at_ts - lookback_s, at_ts, limit))
+            return self._rows.points(rows.fetchall())
+
     def track(
         self,
         mmsi: int,
@@ -185,6 +195,6 @@ class SqliteReads:
         with self._reading() as conn:
             rows = conn.execute(sql.SELECT_DETECTIONS, (low, high, max(limit, 0))).fetchall()
         return [
-            Detection(str(i), float(t), float(a), float(o), str(s), str(m))
-            for i, t, a, o, s, m in rows
+            Detection(str(i), float(t), float(a), float(o), str(s), str(m), str(f))
+            for i, t, a, o, s, m, f in rows
         ]

@@ -31,6 +31,7 @@ __all__ = [
     "SELECT_REJECTS",
     "SELECT_STATICS",
     "SELECT_TRACK",
+    "SELECT_TRACK_AT",
     "SELECT_VESSEL",
     "UPSERT_EVENT",
     "UPSERT_VESSEL",
@@ -97,6 +98,13 @@ INSERT INTO receipts (key, receipt, created_ts) VALUES (?, ?, ?) ON CONFLICT (ke
 SELECT_TRACK = f"""
 SELECT {", ".join(_TRACK)} FROM track
 WHERE mmsi = ? AND observed_ts BETWEEN ? AND ? ORDER BY observed_ts, rowid LIMIT ?
+"""
+# The latest point per (mmsi, member, source) in a time window: SQLite takes the bare
+# columns of an aggregate query from the row that holds the MAX.
+SELECT_TRACK_AT = f"""
+SELECT {", ".join("MAX(observed_ts)" if c == "observed_ts" else c for c in _TRACK)} FROM track
+WHERE observed_ts BETWEEN ? AND ? GROUP BY mmsi, member, source
+ORDER BY mmsi, member, source LIMIT ?
 """
 _SELECT_VESSELS = f"SELECT {', '.join(_VESSEL)} FROM vessels"
 SELECT_VESSEL = f"{_SELECT_VESSELS} WHERE mmsi = ?"
@@ -300,14 +308,18 @@ def events_query(query: Any) -> tuple[str, list[Any]]:
 # -- detections --------------------------------------------------------------------------------
 
 INSERT_DETECTION = (
-    "INSERT OR IGNORE INTO detections (member, id, ts, lat, lon, source) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO detections (member, id, ts, lat, lon, source, feed) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 SELECT_DETECTIONS = """
-SELECT id, ts, lat, lon, source, member FROM detections
+SELECT id, ts, lat, lon, source, member, feed FROM detections
 WHERE ts >= ? AND ts <= ? ORDER BY ts DESC, member, id LIMIT ?
 """
 
 
 def detection_rows(detections: Iterable[Any]) -> Rows:
-    """Journal rows of detections: (member, id, ts, lat, lon, source)."""
-    return [(d.member, d.id, float(d.ts), float(d.lat), float(d.lon), d.source) for d in detections]
+    """Journal rows of detections: (member, id, ts, lat, lon, source, feed)."""
+    return [
+        (d.member, d.id, float(d.ts), float(d.lat), float(d.lon), d.source, d.feed)
+        for d in detections
+    ]

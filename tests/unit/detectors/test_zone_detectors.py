@@ -93,6 +93,7 @@ def test_entering_a_zone_fires_once_at_the_first_position_inside_with_its_values
         "lon": 114.3,
         "observations": [f"{MMSI}-1", f"{MMSI}-2"],
         "members": ["PHL-PCG"],
+        "sources": ["PHL-PCG/PHL-PCG-rx"],
         "details": {
             "zone_name": "Spratly area",
             "regime": "disputed",

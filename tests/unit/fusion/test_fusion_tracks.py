@@ -179,7 +179,18 @@ def test_members_and_sources_accumulate():
     assert not tracker.add_contributor(MMSI, "se", "c")
     state = tracker.state(MMSI)
     assert state is not None
-    assert state.members == ("dk", "no", "se") and state.sources == ("a", "b", "c")
+    assert state.members == ("dk", "no", "se")
+    assert state.sources == ("dk/a", "no/b", "se/c")
+
+
+def test_sources_are_told_apart_by_member():
+    """Two members may each name a source ``ais``: the vessel lists both, so the sharing
+    policy can apply each one's own release."""
+    tracker = VesselTracker()
+    feed(tracker, [(0.0, 55.0, 11.0)], member="dk", source="ais")
+    assert tracker.add_contributor(MMSI, "no", "ais")
+    state = tracker.state(MMSI)
+    assert state is not None and state.sources == ("dk/ais", "no/ais")
 
 
 def test_idle_vessels_are_evicted_by_data_time():

@@ -93,7 +93,7 @@ def test_one_transmission_heard_by_two_members_is_stored_once_with_every_receive
     assert counts_of(result, "dk", "coast").observations == 1
     assert counts_of(result, "no", "sat").duplicates == 1
     (state,) = result.store.vessels
-    assert state.members == ("dk", "no") and state.sources == ("coast", "sat")
+    assert state.members == ("dk", "no") and state.sources == ("dk/coast", "no/sat")
 
 
 def test_a_copy_arriving_in_a_later_batch_is_counted_and_credits_its_member():

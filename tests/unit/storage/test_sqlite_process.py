@@ -99,9 +99,12 @@ def test_a_dead_writer_fails_every_call_and_closes(tmp_path: Path) -> None:
         assert len(reopened.track(1)) == 1
 
 
-def test_the_writer_ignores_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_writer_outlives_a_signal_to_the_process_group(tmp_path: Path, signum: int) -> None:
+    """Ctrl+C, `timeout` and `systemctl stop` signal every process of the group: the server
+    still drains its last batches into the store before it stops."""
     with SqliteProcessStore(tmp_path / "a.db") as store:
-        os.kill(store._child.pid, signal.SIGINT)
+        os.kill(store._child.pid, signum)
         time.sleep(0.2)
         store.write(StoreBatch(track=[point(T0)]))
         assert len(store.track(1)) == 1
