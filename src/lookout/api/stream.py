@@ -67,7 +67,13 @@ class ClientQueue:
     loses an alert (only a queue full of events and alerts drops one of those).
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        maxsize: int,
+        kinds: frozenset[str] | None = None,
+    ) -> None:
+        self._kinds = kinds  # what the client asked for; the rest never takes queue room
         self._loop = loop
         self._maxsize = maxsize
         self._urgent: deque[tuple[str, Mapping[str, Any]]] = deque()
@@ -79,6 +85,8 @@ class ClientQueue:
 
     def offer(self, subject: str, payload: Mapping[str, Any]) -> None:
         """Thread-safe: enqueue on the loop; never blocks the caller."""
+        if self._kinds is not None and _kind(subject) not in self._kinds:
+            return
         with contextlib.suppress(RuntimeError):  # loop already closed: the client is gone
             self._loop.call_soon_threadsafe(self._put, subject, payload)
 
@@ -141,9 +149,9 @@ class StreamHub:
     def clients(self) -> int:
         return len(self._clients)
 
-    def open(self, bus: Bus) -> ClientQueue:
+    def open(self, bus: Bus, kinds: frozenset[str] | None = None) -> ClientQueue:
         """A new client on the running loop; subscribes to the bus on first use."""
-        client = ClientQueue(asyncio.get_running_loop(), self.queue_size)
+        client = ClientQueue(asyncio.get_running_loop(), self.queue_size, kinds)
         with self._lock:
             if not self._subs:
                 self._subs = [bus.subscribe(pattern, self._fan_out) for pattern in STREAMED]
@@ -326,7 +334,7 @@ async def stream(
             )
     require(actor, "read", "stream")
     hub: StreamHub = request.app.state.hub
-    client = hub.open(runtime.bus)
+    client = hub.open(runtime.bus, wanted)
     return StreamingResponse(
         _events(hub, client, actor, box, wanted, runtime),
         media_type="text/event-stream",

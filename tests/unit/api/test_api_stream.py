@@ -47,6 +47,27 @@ def test_a_slow_client_loses_vessel_updates_before_any_alert() -> None:
     assert dropped == 4
 
 
+def test_an_alert_console_never_loses_alerts_to_vessel_updates_it_did_not_ask_for() -> None:
+    """``kinds=alert``: a burst of vessel updates takes no room in that client's queue."""
+
+    async def scenario() -> tuple[list[str], int]:
+        client = ClientQueue(asyncio.get_running_loop(), maxsize=2, kinds=frozenset({"alert"}))
+        for n in range(500):
+            client.offer("lookout.vessel.1", {"n": f"vessel-{n}"})
+            if n % 100 == 0:
+                client.offer("lookout.alert.PHL-PCG", {"n": f"alert-{n}"})
+        await asyncio.sleep(0.05)
+        got = []
+        while (item := await client.get(0.01)) is not None:
+            got.append(str(item[1]["n"]))
+        return got, client.take_dropped()
+
+    got, dropped = asyncio.run(scenario())
+    assert got[-2:] == ["alert-300", "alert-400"]  # the queue holds 2: the newest alerts
+    assert all(g.startswith("alert") for g in got)
+    assert dropped == 3  # only alerts made room for alerts
+
+
 def test_close_ends_the_stream_after_what_is_queued() -> None:
     async def scenario() -> list[str]:
         client = ClientQueue(asyncio.get_running_loop(), maxsize=5)
