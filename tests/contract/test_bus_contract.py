@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
-from backends import BUS_BACKENDS, BusBackend, FlushableBus
+from backends import BUS_BACKENDS, BusBackend, FlushableBus, backend_teardown  # noqa: F401 (autouse)
 
 from lookout.pipeline import subjects
 

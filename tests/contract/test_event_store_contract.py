@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends import STORE_BACKENDS, StoreBackend
+from backends import STORE_BACKENDS, StoreBackend, backend_teardown  # noqa: F401 (autouse)
 
 from lookout.model import BBox
 from lookout.pipeline.ports import EventQuery, Store, StoreBatch

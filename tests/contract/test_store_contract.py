@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from backends import STORE_BACKENDS, StoreBackend
+from backends import STORE_BACKENDS, StoreBackend, backend_teardown  # noqa: F401 (autouse)
 
 from lookout.model import BBox, IngestReceipt, StaticReport, TrackPoint, VesselState
 from lookout.pipeline.ports import IngestCounts, Store, StoreBatch
@@ -107,6 +107,23 @@ def test_track_holds_only_the_asked_vessel(store: Store) -> None:
 
 
 # -- vessels -----------------------------------------------------------------------------
+
+
+def test_the_picture_at_a_time_is_each_sources_latest_point_before_it(store: Store) -> None:
+    """``vessels_at``: per vessel and source, the latest point within the lookback, none
+    after ``at``; a vessel silent for longer than the lookback is not in the picture."""
+    other = replace(point(T0 + 50, lat=56.0), member="se", source="radar")
+    store.write(StoreBatch(track=[point(T0 + s) for s in (0, 30, 60, 90)] + [other]))
+    store.write(StoreBatch(track=[point(T0 - 4000, mmsi=MMSI + 1), point(T0 + 70, mmsi=1)]))
+    picture = store.vessels_at(T0 + 65, lookback_s=3600)
+    assert [(p.mmsi, p.member, p.observed_ts) for p in picture] == [
+        (MMSI, "dk", T0 + 60),
+        (MMSI, "se", T0 + 50),
+    ]
+    assert picture[0] == point(T0 + 60)
+    assert [p.observed_ts for p in store.vessels_at(T0 + 90, lookback_s=20)] == [T0 + 70, T0 + 90]
+    assert store.vessels_at(T0 - 10, lookback_s=60) == []
+    assert len(store.vessels_at(T0 + 100, limit=2)) == 2
 
 
 def test_vessel_state_comes_back_with_every_field(store: Store) -> None:

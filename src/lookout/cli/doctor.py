@@ -8,6 +8,7 @@ import sqlite3
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,7 +22,10 @@ from lookout.cli.common import (
     load_settings,
     out_console,
 )
-from lookout.service.settings import Settings
+from lookout.service.settings import Settings, masked_url
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 __all__ = ["Check", "doctor", "run_checks"]
 
@@ -88,6 +92,93 @@ def _database(db_path: Path) -> Check:
     return Check("sqlite store", "ok", f"{db_path} opens ({tables} objects, journal {mode})")
 
 
+def _store(settings: Settings | None) -> list[Check]:
+    """The configured store; for PostGIS, whether it answers (see :func:`_postgis`)."""
+    if settings is None or settings.store == "sqlite":
+        return [Check("store backend", "ok", "sqlite (embedded)")]
+    if settings.store != "postgis":
+        return [Check("store backend", "fail", f"unknown store {settings.store!r}")]
+    return [Check("store backend", "ok", "postgis"), _postgis(settings.database_url)]
+
+
+def _postgis(url: str | None) -> Check:
+    """Reachability, server and PostGIS versions and the migration level of the database."""
+    if not url:
+        return Check("postgis store", "fail", "store = postgis needs LOOKOUT_DATABASE_URL")
+    try:
+        import psycopg
+
+        from lookout.storage import postgis_sql
+    except ImportError:
+        return Check("postgis store", "fail", "psycopg missing: pip install 'lookout[postgres]'")
+    try:
+        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+            return _postgis_state(conn, len(postgis_sql.pg_migrations()))
+    except psycopg.Error as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return Check("postgis store", "fail", f"{masked_url(url)}: {detail}")
+
+
+def _postgis_state(conn: Connection[Any], newest: int) -> Check:
+    from lookout.storage import postgis_sql
+
+    server = conn.info.parameter_status("server_version") or str(conn.info.server_version)
+    where = f"{conn.info.user}@{conn.info.host}:{conn.info.port}/{conn.info.dbname}"
+    row = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()
+    if row is None:
+        found = conn.execute(
+            "SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'"
+        ).fetchone()
+        if found is None:
+            return Check("postgis store", "fail", f"{where}: PostgreSQL {server}, no PostGIS")
+        postgis = f"PostGIS {found[0]} available, created at first start"
+    else:
+        postgis = f"PostGIS {row[0]}"
+    version = postgis_sql.schema_version(conn)
+    detail = f"{where}: PostgreSQL {server}, {postgis}, schema {version} of {newest}"
+    if version > newest:
+        return Check("postgis store", "fail", detail + " (written by a newer Lookout)")
+    if version < newest:
+        return Check("postgis store", "warn", detail + " (migrated at next start)")
+    return Check("postgis store", "ok", detail)
+
+
+def _bus(settings: Settings | None) -> list[Check]:
+    """The configured bus; for NATS, whether the server answers and has JetStream."""
+    if settings is None or settings.bus == "inprocess":
+        return [Check("bus backend", "ok", "in-process")]
+    if settings.bus != "nats":
+        return [Check("bus backend", "fail", f"unknown bus {settings.bus!r}")]
+    return [Check("bus backend", "ok", "nats jetstream"), _nats(settings)]
+
+
+def _nats(settings: Settings) -> Check:
+    """Reachability, server version, JetStream and which of the deployment's streams exist."""
+    try:
+        from lookout.bus.nats import NatsBusError, probe
+    except ImportError:
+        return Check("nats", "fail", "nats-py missing: pip install 'lookout[nats]'")
+    try:
+        found = probe(settings.nats_url, settings.nats_stream_prefix)
+    except (NatsBusError, ValueError) as exc:
+        return Check("nats", "fail", str(exc))
+    streams = ", ".join(found.streams) or "none yet (created at first start)"
+    detail = f"server {found.server_version}, JetStream on; streams: {streams}"
+    return Check("nats", "ok", detail + "; durability needs sync_interval: always (docs/nats.md)")
+
+
+def _role(settings: Settings | None) -> list[Check]:
+    """The ``lookout serve`` role the settings name and whether its backends fit it."""
+    if settings is None:
+        return []
+    from lookout.service.roles import NEEDS, role_problem
+
+    problem = role_problem(settings)
+    if problem is not None:
+        return [Check("role", "fail", problem)]
+    return [Check("role", "ok", f"{settings.role}: needs {NEEDS[settings.role]}")]
+
+
 def _port(host: str, port: int) -> Check:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
@@ -135,8 +226,9 @@ def run_checks(
     checks += [_version(p) for p in PACKAGES]
     checks += [_optional(p, extra) for p, extra in OPTIONAL.items()]
     checks += [
-        Check("store backend", "ok", "sqlite (embedded)"),
-        Check("bus backend", "ok", "in-process"),
+        *_store(settings),
+        *_bus(settings),
+        *_role(settings),
         _sqlite(),
         _data_dir(data_dir),
         _database(db_path),
@@ -150,15 +242,30 @@ def run_checks(
 STYLE = {"ok": "green", "off": "dim", "warn": "yellow", "fail": "bold red"}
 
 
-def doctor(data_dir: DataDirOpt = None, host: HostOpt = None, port: PortOpt = None) -> None:
+def doctor(
+    data_dir: DataDirOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role", metavar="ROLE", help="Check for this serve role: all, ingest, process, api."
+        ),
+    ] = None,
+) -> None:
     """Print versions and check the store and port; exit 1 if something is broken.
 
     Checks: package versions, SQLite with R*Tree, the data dir (created and written), the
-    store (opens read-only), the HTTP port (a busy port is only a warning: a server may
-    already run there), the region packs built, and the detector suite the settings describe
-    (zones, ports, shore: a file that does not load fails).
+    store (opens read-only; with ``store = postgis``: the server answers, its PostgreSQL and
+    PostGIS versions, the schema's migration level), the bus (with ``bus = nats``: the server
+    answers, has JetStream, which streams exist), the HTTP port (a busy port is only a
+    warning: a server may already run there), the region packs built, and the detector suite
+    the settings describe (zones, ports, shore: a file that does not load fails), and whether
+    the settings fit the serve role (`--role` or `LOOKOUT_ROLE`: ingest needs bus = nats,
+    process and api also store = postgis).
     """
     settings = load_settings(data_dir=data_dir, host=host, port=port)
+    settings = settings.with_overrides(role=role.lower() if role else None)
     checks = run_checks(settings.data_dir, settings.db_path, settings.host, settings.port, settings)
     table = Table(title="lookout doctor")
     table.add_column("check")
