@@ -75,15 +75,17 @@ def probe_line(mmsi: int, ts: float, lon: float) -> str:
 class Stream(threading.Thread):
     """Reads the SSE stream; records when each probe vessel's alert arrived."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, kinds: str | None = None) -> None:
         super().__init__(daemon=True)
         self.url = url
+        self.params = {} if kinds is None else {"kinds": kinds}
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.arrived: dict[int, float] = {}
 
     def run(self) -> None:
-        with httpx.stream("GET", f"{self.url}/api/v1/stream", headers=READ, timeout=None) as r:
+        url = f"{self.url}/api/v1/stream"
+        with httpx.stream("GET", url, params=self.params, headers=READ, timeout=None) as r:
             kind = ""
             for line in r.iter_lines():
                 if self.stop.is_set():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -17,6 +19,10 @@ from lookout.cli.common import (
     fail,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from lookout.detectors.base import Detector
+    from lookout.service.settings import Settings
 
 __all__ = ["serve"]
 
@@ -42,11 +48,23 @@ def serve(
     log_level: Annotated[
         str, typer.Option("--log-level", metavar="LEVEL", help="debug, info, warning or error.")
     ] = "info",
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            metavar="ROLE",
+            help="all (default), ingest, process or api (docs/deployment.md). Env LOOKOUT_ROLE.",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API and the ingest runtime until SIGINT/SIGTERM.
 
     On a stop signal the server stops accepting connections, ends open event streams and
     commits everything already submitted before it exits 0.
+
+    Roles (bus = nats; docs/deployment.md): `ingest` runs the sources and push routes and
+    answers a push once JetStream stored it; `process` (no HTTP) consumes the raw stream into
+    the shared PostGIS store; `api` serves reads and streams from it (pushes get 503).
 
     Sources file (JSON): `[{"name": "ais-1", "member": "ph", "kind": "push", "key": "..."}]`
 
@@ -58,8 +76,10 @@ def serve(
         port=port,
         sources_file=sources_file,
         tokens_file=tokens_file,
-    )
-    problem = data_dir_problem(settings.data_dir)
+    ).with_overrides(role=role.lower() if role else None)
+    from lookout.service.roles import role_problem
+
+    problem = data_dir_problem(settings.data_dir) or role_problem(settings)
     if problem:
         fail(problem)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -74,5 +94,47 @@ def serve(
         detectors = build_detectors(setup_from_settings(settings))
     except (SetupError, ValueError, OSError) as exc:
         fail(str(exc))
+    if settings.role == "process":
+        _run_process(settings, detectors)
+        return
+    from lookout.service.roles.api import ApiNode
+    from lookout.service.roles.ingest import IngestNode
+
     runtime = Runtime(settings, detectors=detectors)
+    if settings.role == "ingest":
+        runtime = IngestNode(settings, detectors=detectors)
+    elif settings.role == "api":
+        runtime = ApiNode(settings, detectors=detectors)
     serve_forever(runtime, host=settings.host, port=settings.port, log_level=log_level)
+
+
+def _run_process(settings: Settings, detectors: list[Detector[Any]]) -> None:
+    """Run a process node until SIGINT/SIGTERM; it finishes the batch in hand, then exits 0."""
+    from lookout.service.detection import build_detectors
+    from lookout.service.roles.process import ProcessNode
+
+    first = iter([detectors])
+    setup = None
+
+    def suite() -> list[Detector[Any]]:  # the first suite, then fresh ones after a failure
+        nonlocal setup
+        built = next(first, None)
+        if built is not None:
+            return built
+        if setup is None:
+            from lookout.service.detect_setup import setup_from_settings
+
+            setup = setup_from_settings(settings)
+        return build_detectors(setup)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    node = ProcessNode(settings, suite)
+    try:
+        node.start()
+    except Exception as exc:  # an unreachable store or bus stops the start with its message
+        fail(f"process node did not start: {exc}")
+    err_console.print(f"lookout: process node consuming raw batches ({settings.nats_url})")
+    stop.wait()
+    node.stop()

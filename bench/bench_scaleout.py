@@ -1,0 +1,335 @@
+"""Scale-out benchmark: ingest + two process nodes + api on NATS JetStream and PostGIS, beside
+the embedded server (role ``all``, SQLite), with pyais decode-only as the yardstick.
+
+Both deployments run as ``lookout serve`` subprocesses on this machine (127.0.0.1), each in a
+temp dir of its own; the scale-out one uses a database created for the run on the PostgreSQL
+server at ``LOOKOUT_TEST_POSTGRES_URL`` (with PostGIS; dropped after) and NATS streams under a
+random prefix at ``LOOKOUT_TEST_NATS_URL`` (deleted after). Either service missing: the
+benchmark says so and skips (exit 0; ``--only embedded`` runs the embedded half alone).
+
+Load: real lines, the Danish Maritime Authority stream repeated with shifted receive times
+(``bench_pipeline.load_input``), pushed by four sender threads in blocks of 1,000 lines at a
+steady ``--rate`` (20,000 lines/s by default); a push answered 503 (back-pressure) is counted,
+not re-sent. Meanwhile probe vessels enter a territorial sea owned by the probe's member, as
+``bench_alert_latency.py`` does: the latency is from just before the probe's push is sent until
+its ``zone_entry`` alert arrives on ``GET /api/v1/stream`` (of the api node, scale-out). Each
+probe push carries the vessel's position outside the zone a minute before and its position
+inside: process nodes are not partitioned by vessel yet (docs/deployment.md), so with two of
+them a separate earlier "outside" push may be fused on the other node, and the entry is then
+never seen (``--separate-probes`` measures that way anyway and shows how many alerts go missing).
+
+Printed per deployment: lines/s acknowledged to the senders, lines/s processed (committed to
+the store; for scale-out, until the process nodes have drained the raw stream), 503s, alerts
+received of probes sent, ingest-to-alert latency p50 / p99; then pyais decode-only over the
+same lines in this process, and the ratios.
+
+Run: ``make bench`` or ``python bench/bench_scaleout.py --rate 20000 --probes 100``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from bench_alert_latency import FIRST_PROBE, TOKEN, ZONE, Stream, percentile, probe_line
+from bench_pipeline import DMA, ROOT, load_input, pyais_decode_only, timed
+
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
+from role_processes import Node  # noqa: E402 - the tests' subprocess helper
+
+PG_ADMIN = os.environ.get(
+    "LOOKOUT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+NATS_URL = os.environ.get("LOOKOUT_TEST_NATS_URL", "nats://127.0.0.1:4222")
+PROBE_KEY, LOAD_KEY = "bench-probe", "bench-load"
+SENDERS, BLOCK = 4, 1000
+TARGET_RATE, TARGET_P99_MS = 20_000.0, 250.0
+
+
+@dataclass
+class Feeder:
+    """Pushes ``lines`` round and round at ``rate`` lines/s from SENDERS threads."""
+
+    url: str
+    lines: list[str]
+    rate: float
+    stop: threading.Event = field(default_factory=threading.Event)
+    acked: list[int] = field(default_factory=lambda: [0] * SENDERS)
+    refused: list[int] = field(default_factory=lambda: [0] * SENDERS)
+
+    def start(self) -> Feeder:
+        for n in range(SENDERS):
+            threading.Thread(target=self._run, args=(n,), daemon=True).start()
+        return self
+
+    def _run(self, n: int) -> None:
+        headers = {"Authorization": f"Bearer {LOAD_KEY}", "Content-Type": "text/plain"}
+        every_s = SENDERS * BLOCK / self.rate
+        i = n * BLOCK
+        next_at = time.perf_counter() + n * every_s / SENDERS
+        with httpx.Client(timeout=60.0) as client:
+            while not self.stop.is_set():
+                time.sleep(max(0.0, next_at - time.perf_counter()))
+                next_at += every_s
+                chunk = [self.lines[(i + k) % len(self.lines)] for k in range(BLOCK)]
+                i += SENDERS * BLOCK
+                try:
+                    r = client.post(
+                        f"{self.url}/api/v1/ingest/nmea", content="\n".join(chunk), headers=headers
+                    )
+                except httpx.TransportError:
+                    self.refused[n] += 1
+                    continue
+                if r.status_code == 200:
+                    self.acked[n] += BLOCK
+                else:
+                    self.refused[n] += 1
+
+
+@dataclass
+class Deployment:
+    """Where to push and read, and how many load lines the store has taken so far."""
+
+    name: str
+    push_url: str
+    read_url: str
+    processed: Callable[[int], int]  # given the lines acknowledged
+
+
+@dataclass
+class Figures:
+    name: str
+    acked_rate: float = 0.0
+    processed_rate: float = 0.0
+    refused: int = 0
+    probes: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+
+def write_config(folder: Path) -> dict[str, str]:
+    """Sources, tokens and the zone; the environment every node of a deployment shares."""
+    (folder / "zones.geojson").write_text(json.dumps(ZONE))
+    sources = [
+        {"name": "probe", "member": "PHL-PCG", "key": PROBE_KEY},
+        {"name": "load", "member": "DNK", "key": LOAD_KEY},
+    ]
+    (folder / "sources.json").write_text(json.dumps(sources))
+    (folder / "tokens.json").write_text(json.dumps({TOKEN: "bench"}))
+    return {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "LOOKOUT_ZONES": str(folder / "zones.geojson"),
+        "LOOKOUT_SOURCES_FILE": str(folder / "sources.json"),
+        "LOOKOUT_API_TOKENS_FILE": str(folder / "tokens.json"),
+        "LOOKOUT_RATE_REQUESTS_PER_S": "0",
+    }
+
+
+def node(role: str, env: dict[str, str], data_dir: Path) -> Node:
+    started = Node(role, {**env, "LOOKOUT_DATA_DIR": str(data_dir)})
+    return started.start(timeout_s=120)
+
+
+@contextmanager
+def embedded(folder: Path) -> Iterator[Deployment]:
+    env = {**write_config(folder), "LOOKOUT_STORE": "sqlite", "LOOKOUT_BUS": "inprocess"}
+    server = node("all", env, folder / "data")
+    try:
+        yield Deployment("embedded: role all, SQLite", server.url, server.url, lambda acked: acked)
+    finally:
+        server.terminate()
+
+
+@contextmanager
+def scaled_out(folder: Path, database_url: str, prefix: str) -> Iterator[Deployment]:
+    import psycopg
+
+    env = {
+        **write_config(folder),
+        "LOOKOUT_STORE": "postgis",
+        "LOOKOUT_DATABASE_URL": database_url,
+        "LOOKOUT_BUS": "nats",
+        "LOOKOUT_NATS_URL": NATS_URL,
+        "LOOKOUT_NATS_STREAM_PREFIX": prefix,
+    }
+    nodes: list[Node] = []
+
+    def processed(_: int) -> int:
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute(
+                "SELECT coalesce(sum(lines), 0) FROM ingest_counts WHERE source = 'load'"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    try:
+        for n, role in enumerate(("ingest", "process", "process", "api")):
+            nodes.append(node(role, env, folder / f"{role}-{n}"))
+        name = "scale-out: ingest + 2 process + api, NATS + PostGIS"
+        yield Deployment(name, nodes[0].url, nodes[-1].url, processed)
+    finally:
+        for started in nodes:
+            started.terminate()
+
+
+def push_probe(client: httpx.Client, url: str, lines: list[str]) -> None:
+    headers = {"Authorization": f"Bearer {PROBE_KEY}", "Content-Type": "text/plain"}
+    client.post(f"{url}/api/v1/ingest/nmea", content="\n".join(lines), headers=headers)
+
+
+def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Figures:
+    figures = Figures(where.name)
+    stream = Stream(where.read_url, kinds="alert")
+    stream.start()
+    stream.ready.wait(10)
+    started = time.perf_counter()
+    feeder = Feeder(where.push_url, lines, args.rate).start()
+    time.sleep(args.warmup)
+    pushed: dict[int, float] = {}
+    now = time.time()
+    mmsis = [FIRST_PROBE + i for i in range(args.probes)]
+    with httpx.Client(timeout=60.0) as client:
+        if args.separate_probes:  # seen outside first, in pushes of their own
+            push_probe(client, where.push_url, [probe_line(m, now, 118.9) for m in mmsis])
+            time.sleep(1.0)
+        for i, mmsi in enumerate(mmsis):
+            inside = [probe_line(mmsi, now + 60 + i, 119.1)]
+            outside = [] if args.separate_probes else [probe_line(mmsi, now + i, 118.9)]
+            pushed[mmsi] = time.perf_counter()
+            push_probe(client, where.push_url, outside + inside)
+            time.sleep(args.every)
+    feeder.stop.set()
+    acked, elapsed = sum(feeder.acked), time.perf_counter() - started
+    deadline = time.perf_counter() + args.drain
+    while where.processed(acked) < acked and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    drained = time.perf_counter() - started
+    while len(stream.arrived) < len(pushed) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    stream.stop.set()
+    figures.acked_rate = acked / elapsed
+    figures.processed_rate = where.processed(acked) / drained
+    figures.refused = sum(feeder.refused)
+    figures.probes = len(pushed)
+    arrived = stream.arrived
+    figures.latencies_ms = [(arrived[m] - t) * 1000.0 for m, t in pushed.items() if m in arrived]
+    return figures
+
+
+def services() -> str | None:
+    """Why the scale-out deployment cannot run here, or None."""
+    try:
+        import psycopg
+
+        from lookout.bus import nats as nats_bus
+    except ImportError as exc:
+        return f"{exc.name} is not installed: pip install -e '.[postgres,nats]'"
+    try:
+        nats_bus.probe(NATS_URL, "lkbenchprobe")
+    except nats_bus.NatsBusError as exc:
+        return f"NATS with JetStream not reachable at {NATS_URL}: {exc}"
+    try:
+        psycopg.connect(PG_ADMIN, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN}: {exc}"
+    return None
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """A database with PostGIS of this run's own, dropped after."""
+    import psycopg
+    from psycopg import conninfo
+
+    name = f"lookout_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = conninfo.make_conninfo(PG_ADMIN, dbname=name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        yield url
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def streams() -> Iterator[str]:
+    from lookout.bus import nats as nats_bus
+
+    prefix = f"lkbench_{uuid.uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        nats_bus.delete_streams(NATS_URL, prefix)
+
+
+def report(results: list[Figures], lines: list[str]) -> None:
+    seconds, _ = timed(lambda: pyais_decode_only(lines))
+    pyais_rate = len(lines) / seconds
+    print(f"\nload: {DMA.name} with shifted copies, {len(lines):,} distinct lines, cycled")
+    for f in results:
+        print(f"\n{f.name}")
+        print(f"  acknowledged to senders: {f.acked_rate:10,.0f} lines/s ({f.refused} pushes 503)")
+        print(f"  processed into the store: {f.processed_rate:9,.0f} lines/s", end="")
+        print(f"  ({f.processed_rate / pyais_rate:.2f}x pyais decode-only)")
+        print(f"  alerts: {len(f.latencies_ms)} of {f.probes} probes", end="")
+        if f.latencies_ms:
+            p50, p99 = statistics.median(f.latencies_ms), percentile(f.latencies_ms, 0.99)
+            print(f"; ingest-to-alert latency ms: p50 {p50:.0f}, p99 {p99:.0f}")
+        else:
+            print("; no alert arrived")
+    print(f"\npyais decode-only (this process, same lines): {pyais_rate:10,.0f} lines/s")
+    print(f"target: p99 <= {TARGET_P99_MS:.0f} ms at {TARGET_RATE:,.0f} lines/s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=TARGET_RATE, help="load lines/s")
+    parser.add_argument("--probes", type=int, default=100)
+    parser.add_argument("--every", type=float, default=0.1, help="seconds between probes")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load first")
+    parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait at the end")
+    parser.add_argument("--lines", type=int, default=200_000, help="distinct load lines")
+    parser.add_argument("--separate-probes", action="store_true")
+    parser.add_argument("--only", choices=("embedded", "scaleout"))
+    args = parser.parse_args()
+    if not DMA.is_file():
+        print(f"benchmark input not found: {DMA}", file=sys.stderr)
+        return 2
+    problem = services() if args.only != "embedded" else None
+    if problem is not None:
+        print(f"bench_scaleout: skipped: {problem}")
+        return 0
+    lines = load_input(args.lines)
+    print(f"rate {args.rate:,.0f} lines/s, {args.probes} probes every {args.every} s")
+    results: list[Figures] = []
+    with tempfile.TemporaryDirectory(prefix="lookout-scaleout-") as tmp:
+        if args.only != "scaleout":
+            (Path(tmp) / "embedded").mkdir()
+            with embedded(Path(tmp) / "embedded") as where:
+                results.append(measure(where, lines, args))
+        if args.only != "embedded":
+            (Path(tmp) / "scaleout").mkdir()
+            with ExitStack() as stack:
+                url, prefix = stack.enter_context(database()), stack.enter_context(streams())
+                where = stack.enter_context(scaled_out(Path(tmp) / "scaleout", url, prefix))
+                results.append(measure(where, lines, args))
+    report(results, lines)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Raw batches on the bus: what an ingest node publishes and a process node consumes.
+
+One message carries the items of one push (or of several source submissions that closed one
+micro-batch together) as JSON, on ``lookout.raw.<member>.<source>``:
+
+``{"v": 1, "id": ..., "key": ..., "sent_ts": ..., "items": [{"t": "lines", ...}, ...]}``
+
+- ``id`` is the message's ``Nats-Msg-Id`` (JetStream drops a copy within its duplicate
+  window) and, prefixed ``raw:``, the store's receipt key for a batch without a sender key:
+  a redelivered message finds its receipt and is not stored twice.
+- ``key`` is the sender's idempotency key (scoped to its source), or ``None``; the id of a
+  keyed batch is derived from it, so a re-sent push is the same message.
+- ``sent_ts`` is when the ingest node published it: the pipeline's ``now_ts`` for lines
+  without a time of their own, so a redelivery is processed exactly as the first delivery.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from lookout.model import Detection, Frame, Lines, Rejection, RejectReason, ReportRecord
+from lookout.pipeline import subjects
+from lookout.pipeline.ports import SourceItem
+
+__all__ = [
+    "FORMAT",
+    "RawBatch",
+    "decode_items",
+    "encode_items",
+    "raw_batch",
+    "raw_subject",
+    "receipt_key",
+]
+
+FORMAT = 1
+"""The payload's ``v``: a process node refuses (dead-letters) a format it does not know."""
+
+_TAGS: dict[type[Any], str] = {
+    Lines: "lines",
+    Frame: "frame",
+    ReportRecord: "record",
+    Detection: "detection",
+    Rejection: "rejection",
+}
+_TYPES = {tag: cls for cls, tag in _TAGS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RawBatch:
+    """One raw message: its subject, payload and message id."""
+
+    subject: str
+    payload: dict[str, Any]
+    msg_id: str
+
+    @property
+    def receipt_key(self) -> str:
+        return receipt_key(self.payload)
+
+
+def receipt_key(payload: Mapping[str, Any]) -> str:
+    """The store key that marks a raw message as committed: the sender's key, else ``raw:<id>``."""
+    key = payload.get("key")
+    return str(key) if key else f"raw:{payload['id']}"
+
+
+def encode_items(items: Sequence[SourceItem]) -> list[dict[str, Any]]:
+    """Items as JSON-able dicts, each tagged with its type (``t``)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        row: dict[str, Any] = {"t": _TAGS[type(item)]}
+        for f in dataclasses.fields(item):
+            value = getattr(item, f.name)
+            row[f.name] = list(value) if f.name == "lines" else value
+        out.append(row)
+    return out
+
+
+def decode_items(rows: Sequence[Mapping[str, Any]]) -> list[SourceItem]:
+    """The items :func:`encode_items` encoded; ``ValueError`` on an unknown type."""
+    items: list[SourceItem] = []
+    for row in rows:
+        cls = _TYPES.get(str(row.get("t")))
+        if cls is None:
+            raise ValueError(f"unknown raw item type {row.get('t')!r}")
+        fields = {k: v for k, v in row.items() if k != "t"}
+        if cls is Rejection:
+            fields["reason"] = RejectReason(fields["reason"])
+        items.append(cls(**fields))
+    return items
+
+
+def raw_subject(items: Sequence[SourceItem]) -> str:
+    """``lookout.raw.<member>.<source>`` of the first item that names them."""
+    return subjects.raw(*_origin(items))
+
+
+def _origin(items: Sequence[SourceItem]) -> tuple[str, str]:
+    """The member and source a batch came from (its first item that names them)."""
+    for item in items:
+        member = getattr(item, "member", "")
+        source = getattr(item, "source", "")
+        if isinstance(item, Detection):
+            member, _, source = item.feed.partition("/")
+        if member:
+            return member, source or "_"
+    return "_", "_"
+
+
+def raw_batch(items: Sequence[SourceItem], key: str | None, sent_ts: float) -> RawBatch:
+    """The raw message of ``items``; its id is a hash of the sender's key, else of the items
+    and ``sent_ts`` (two pushes of the same lines at different times are two batches)."""
+    encoded = encode_items(items)
+    if key:
+        digest = hashlib.blake2b(b"key\0" + key.encode(), digest_size=16).hexdigest()
+    else:
+        body = orjson.dumps([sent_ts, encoded], option=orjson.OPT_SORT_KEYS)
+        digest = hashlib.blake2b(b"items\0" + body, digest_size=16).hexdigest()
+    payload = {"v": FORMAT, "id": digest, "key": key, "sent_ts": sent_ts, "items": encoded}
+    return RawBatch(raw_subject(items), payload, digest)
