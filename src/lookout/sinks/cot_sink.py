@@ -14,23 +14,20 @@ reconnected with backoff, or a UDP datagram per event).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lookout.pipeline import subjects
-from lookout.pipeline.ports import Bus, Subscription
+from lookout.pipeline.ports import Handler
 from lookout.sharing import Policy
 from lookout.sharing.messages import alert_view
 from lookout.sharing.messages import vessel_update_view as vessel_view
 from lookout.sinks.config import OutputConfig
 from lookout.sinks.cot import affiliation, alert_event, track_event
-from lookout.sinks.sender import Sender
+from lookout.sinks.worker import QueuedSink
 
 __all__ = ["CotSink", "CotStats"]
 
@@ -50,8 +47,10 @@ class CotStats:
     connects: int = 0
 
 
-class CotSink:
+class CotSink(QueuedSink[bytes]):
     """Sends what ``config.member`` may see to a TAK server; see the module docstring."""
+
+    kind = "cot"
 
     def __init__(
         self,
@@ -60,33 +59,15 @@ class CotSink:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.config = config
         self.stats = CotStats()
-        self._policy = policy
-        self._clock = clock
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=max(config.queue_size, 1))
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._last_sent: dict[int, float] = {}
+        super().__init__(config, policy, self.stats, clock=clock)
         self._suspects: dict[int, float] = {}
-        self._subs: list[Subscription] = []
-        self._sender = Sender(config, self.stats)
-        self._thread = threading.Thread(target=self._run, name=f"cot-{config.name}", daemon=True)
 
-    def start(self, bus: Bus) -> None:
-        self._thread.start()
-        self._subs.append(bus.subscribe(subjects.ALERTS, self._on_alert))
-        self._subs.append(bus.subscribe(subjects.VESSELS, self._on_vessel))
+    def subscriptions(self) -> Mapping[str, Handler]:
+        return {subjects.ALERTS: self._on_alert, subjects.VESSELS: self._on_vessel}
 
-    def close(self) -> None:
-        for sub in self._subs:
-            sub.close()
-        self._stop.set()
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(None)
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
-        self._sender.disconnect()
+    def deliver(self, job: bytes) -> None:
+        self._sender.send(job)
 
     # -- bus side --------------------------------------------------------------------------
 
@@ -97,11 +78,8 @@ class CotSink:
             return
         mmsi = int(shown["mmsi"])
         with self._lock:
-            last = self._last_sent.get(mmsi)
-            if last is not None and now - last < self.config.min_interval_s:
-                self.stats.throttled += 1
+            if self._throttled(mmsi, now):
                 return
-            self._last_sent[mmsi] = now
             suspect = self._suspects.get(mmsi, 0.0) > now
         aff = affiliation(
             mmsi,
@@ -127,20 +105,3 @@ class CotSink:
         if xml is not None:
             self.stats.alerts += 1
             self._offer(xml)
-
-    def _offer(self, xml: bytes) -> None:
-        if self._stop.is_set():
-            return
-        try:
-            self._queue.put_nowait(xml)
-        except queue.Full:
-            self.stats.dropped += 1
-
-    # -- worker side -----------------------------------------------------------------------
-
-    def _run(self) -> None:
-        while True:
-            xml = self._queue.get()
-            if xml is None or self._stop.is_set():
-                return
-            self._sender.send(xml)

@@ -23,10 +23,7 @@ per message). Lines end with CR LF.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,11 +34,11 @@ from pyais import encode_dict
 
 from lookout.ais.tables import NOT_AVAILABLE
 from lookout.pipeline import subjects
-from lookout.pipeline.ports import Bus, Subscription
+from lookout.pipeline.ports import Handler
 from lookout.sharing import Policy
 from lookout.sharing.messages import vessel_update_view
 from lookout.sinks.config import OutputConfig
-from lookout.sinks.sender import Sender
+from lookout.sinks.worker import QueuedSink
 
 __all__ = [
     "STATIC_INTERVAL_S",
@@ -170,8 +167,10 @@ class NmeaRelayStats:
 _Job = tuple[Mapping[str, Any], bool]  # (the update as shown, with static data)
 
 
-class NmeaRelaySink:
+class NmeaRelaySink(QueuedSink[_Job]):
     """Relays what ``config.member`` may see of AIS upstream; see the module docstring."""
+
+    kind = "nmea"
 
     def __init__(
         self,
@@ -180,34 +179,14 @@ class NmeaRelaySink:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.config = config
         self.stats = NmeaRelayStats()
+        super().__init__(config, policy, self.stats, clock=clock)
         self.station = station_name(config.station or f"lookout-{config.member}")
-        self._policy = policy
-        self._clock = clock
-        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max(config.queue_size, 1))
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._last_sent: dict[int, float] = {}
         self._last_static: dict[int, tuple[float, tuple[Any, ...]]] = {}
-        self._subs: list[Subscription] = []
-        self._sender = Sender(config, self.stats)
         self._group = 0
-        self._thread = threading.Thread(target=self._run, name=f"nmea-{config.name}", daemon=True)
 
-    def start(self, bus: Bus) -> None:
-        self._thread.start()
-        self._subs.append(bus.subscribe(subjects.VESSELS, self._on_vessel))
-
-    def close(self) -> None:
-        for sub in self._subs:
-            sub.close()
-        self._stop.set()
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(None)
-        if self._thread.is_alive():
-            self._thread.join(timeout=2.0)
-        self._sender.disconnect()
+    def subscriptions(self) -> Mapping[str, Handler]:
+        return {subjects.VESSELS: self._on_vessel}
 
     # -- bus side --------------------------------------------------------------------------
 
@@ -221,11 +200,8 @@ class NmeaRelaySink:
             return
         mmsi = int(shown["mmsi"])
         with self._lock:
-            last = self._last_sent.get(mmsi)
-            if last is not None and now - last < self.config.min_interval_s:
-                self.stats.throttled += 1
+            if self._throttled(mmsi, now):
                 return
-            self._last_sent[mmsi] = now
             static = self.config.static_data and self._static_due(mmsi, shown, now)
         self._offer((shown, static))
 
@@ -241,34 +217,22 @@ class NmeaRelaySink:
         self._last_static[mmsi] = (now, identity)
         return True
 
-    def _offer(self, job: _Job) -> None:
-        if self._stop.is_set():
-            return
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            self.stats.dropped += 1
-
     # -- worker side -----------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None or self._stop.is_set():
-                return
-            try:
-                blocks = self._encode(*job)
-            except Exception:  # a bad update must not stop the worker: log, count, go on
-                log.exception("nmea output %s: cannot encode vessel %r", self.config.name,
-                              job[0].get("mmsi"))  # fmt: skip
-                self.stats.failed += 1
-                continue
-            for i, block in enumerate(blocks):
-                if i == 0:
-                    self.stats.positions += 1
-                else:
-                    self.stats.statics += 1
-                self._sender.send(block)
+    def deliver(self, job: _Job) -> None:
+        try:
+            blocks = self._encode(*job)
+        except Exception:  # a bad update must not stop the worker: log, count, go on
+            log.exception("nmea output %s: cannot encode vessel %r", self.config.name,
+                          job[0].get("mmsi"))  # fmt: skip
+            self.stats.failed += 1
+            return
+        for i, block in enumerate(blocks):
+            if i == 0:
+                self.stats.positions += 1
+            else:
+                self.stats.statics += 1
+            self._sender.send(block)
 
     def _encode(self, shown: Mapping[str, Any], static: bool) -> list[bytes]:
         """One CR LF terminated block of tagged sentences per AIS message."""
