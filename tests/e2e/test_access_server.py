@@ -248,6 +248,7 @@ def test_a_withdrawn_release_stops_deliveries_and_history_within_5_s(
         assert time.monotonic() - withdrawn_at < 5, "history still answered 5 s after withdrawal"
         time.sleep(0.1)
     history_denied_s = time.monotonic() - withdrawn_at
+    print(f"history denied {history_denied_s:.2f} s after the release was withdrawn")
     r = httpx.post(f"{base}/ingest/nmea", content=position_line(mmsi, t0 + 100, 9.9), headers=push)
     assert r.status_code == 200
     time.sleep(1.5)

@@ -5,14 +5,31 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 import lookout
-from lookout.api import routes_events, routes_ingest, routes_sources, routes_vessels, stream
+from lookout.api import (
+    routes_alerts,
+    routes_auth,
+    routes_events,
+    routes_export,
+    routes_incidents,
+    routes_ingest,
+    routes_ogc,
+    routes_sources,
+    routes_vessels,
+    routes_zones,
+    stream,
+)
 from lookout.api.audit import AuditDenials
 from lookout.api.deps import ApiRuntime
+from lookout.api.limits import ERROR_RESPONSES, install_limits
+from lookout.api.params import known_query
 from lookout.api.stream import StreamHub
+from lookout.service.roles import NotServedHere
+from lookout.web import mount_web
 
 __all__ = ["create_app"]
 
@@ -55,10 +72,32 @@ def create_app(
         version=lookout.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(known_query)],
     )
     app.state.runtime = runtime
     app.state.hub = hub
     app.add_middleware(AuditDenials)
-    for module in (routes_vessels, routes_events, routes_sources, routes_ingest, stream):
+    install_limits(app, runtime.settings)
+    app.add_exception_handler(NotServedHere, _not_served_here)
+    for module in (
+        routes_auth,
+        routes_vessels,
+        routes_events,
+        routes_alerts,
+        routes_sources,
+        routes_ingest,
+        routes_zones,
+        routes_incidents,
+        routes_export,
+        routes_ogc,
+        stream,
+    ):
         app.include_router(module.router)
+    mount_web(app)
     return app
+
+
+async def _not_served_here(request: Request, exc: Exception) -> JSONResponse:
+    """A route this node's role does not serve (``lookout serve --role``): 503, which to ask."""
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})

@@ -7,7 +7,26 @@ from typing import Annotated
 import typer
 
 import lookout
-from lookout.cli import audit, decode, demo, detect, doctor, ingest, replay, scenario, serve, zones
+from lookout.cli import (
+    assets,
+    audit,
+    decode,
+    demo,
+    detect,
+    doctor,
+    evidence,
+    incidents,
+    ingest,
+    keys,
+    members,
+    replay,
+    scenario,
+    serve,
+    sources,
+    token,
+    users,
+    zones,
+)
 
 __all__ = ["app"]
 
@@ -49,6 +68,14 @@ app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.add_typer(zones.app, name="zones")
 app.add_typer(audit.app, name="audit")
+app.add_typer(members.app, name="members")
+app.add_typer(users.app, name="users")
+app.add_typer(sources.app, name="sources")
+app.add_typer(keys.app, name="keys")
+app.add_typer(assets.app, name="assets")
+app.add_typer(evidence.app, name="evidence")
+app.add_typer(incidents.app, name="incidents")
+app.command("token")(token.token)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,15 @@ Vessel updates (``lookout.vessel.<mmsi>``) are built for a batch only while the 
 subscriber for them (``has_subscribers``; a bus that cannot tell is assumed to have one).
 
 If a commit fails, its submissions fail (the API answers 500) and nothing in them is
-acknowledged. The pipeline's in-memory state has already seen them, so the runtime then
-refuses all further input (:class:`Stopping`, HTTP 503) rather than acknowledge a re-send that
-dedupe would count as a duplicate of lines that were never stored: a failing store is an
-outage, and a restart rebuilds the pipeline state from what the store holds.
+acknowledged. The pipeline's in-memory state has already seen them, and a re-send would be
+deduped away as a duplicate of lines that were never stored, so that pipeline is done with:
+batches it processed that are not committed yet fail too (never written). With a store that
+can say whether it answers again (``ping``: PostGIS), this is an *outage*: ``submit`` raises
+:class:`StoreUnavailable` (HTTP 503, retry) while the ingest thread asks the store every
+``OUTAGE_RETRY_S``; once it answers, ingest resumes with a fresh pipeline (vessels recalled
+from the store, detectors afresh, as after a crash) and senders' re-sends are stored. A store
+that cannot tell (SQLite's writer process died) stops the intake for good (:class:`Stopping`):
+restart Lookout. A pipeline failure (a store read inside it failed) is an outage the same way.
 
 Pipeline state across a restart: on a clean stop (every submission committed) the runtime that
 opened its own store writes the pipeline's snapshot (fused vessel state, every detector's
@@ -55,21 +60,42 @@ from typing import Any
 
 from lookout.bus.inprocess import InProcessBus
 from lookout.detectors.base import Detector
+from lookout.geo.zones import ZoneIndex
 from lookout.model import IngestReceipt
 from lookout.pipeline import subjects
 from lookout.pipeline.batcher import MicroBatcher
 from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
 from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch, item_lines
+from lookout.service.access import Access
+from lookout.service.gc_tuning import tune_gc
+from lookout.service.incidents import Incidents
 from lookout.service.settings import Settings, SourceConfig
+from lookout.service.sharing import PolicySource
+from lookout.sharing import Policy
+from lookout.sinks import Outputs, read_outputs, start_outputs
+from lookout.storage.alert_states import AlertStateStore
 from lookout.storage.audit import AuditLog
+from lookout.storage.incidents import IncidentStore
 
-__all__ = ["AUDIT_FILE", "STATE_FILE", "Overloaded", "Runtime", "Stopping"]
+__all__ = [
+    "AUDIT_FILE",
+    "STATE_FILE",
+    "Overloaded",
+    "Runtime",
+    "Stopping",
+    "StoreUnavailable",
+    "open_bus",
+    "open_store",
+]
 
 AUDIT_FILE = "audit.db"
 """The audit log in the data dir (``lookout audit verify`` checks it)."""
 
 STATE_FILE = "pipeline-state.json"
 """Where a cleanly stopped runtime leaves its pipeline's state, in the data dir."""
+
+OUTAGE_RETRY_S = 0.5
+"""How often the ingest thread asks a store in an outage whether it answers again."""
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +106,10 @@ class Overloaded(RuntimeError):
 
 class Stopping(RuntimeError):
     """The runtime is stopping or stopped and takes no more input (HTTP 503)."""
+
+
+class StoreUnavailable(Overloaded):
+    """The store does not answer (an outage): the sender should retry later (HTTP 503)."""
 
 
 @dataclass(slots=True)
@@ -96,6 +126,42 @@ class _Write:
     todo: list[_Pending]
     pending: list[_Pending]
     started: float
+    generation: int
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name: ``sqlite`` (a writer process on ``db_path``) or
+    ``postgis`` (``database_url``, which must then be set)."""
+    retention_s = settings.retention_days * 86_400 if settings.retention_days else None
+    if settings.store == "postgis":
+        if not settings.database_url:
+            raise ValueError("store = postgis needs database_url (LOOKOUT_DATABASE_URL)")
+        from lookout.storage.postgis import PostgisStore
+
+        return PostgisStore(settings.database_url, retention_s=retention_s)
+    if settings.store != "sqlite":
+        raise ValueError(f"store must be 'sqlite' or 'postgis', not {settings.store!r}")
+    from lookout.storage.sqlite_process import SqliteProcessStore
+
+    return SqliteProcessStore(
+        settings.db_path, synchronous=settings.sqlite_synchronous, retention_s=retention_s
+    )
+
+
+def open_bus(settings: Settings) -> Bus:
+    """The bus the settings name: ``inprocess`` or ``nats`` (JetStream at ``nats_url``, its
+    streams created or checked now, so an unreachable server stops the start)."""
+    if settings.bus == "nats":
+        from lookout.bus.nats import NatsBus
+
+        return NatsBus(
+            settings.nats_url,
+            prefix=settings.nats_stream_prefix,
+            replicas=settings.nats_replicas,
+        )
+    if settings.bus != "inprocess":
+        raise ValueError(f"bus must be 'inprocess' or 'nats', not {settings.bus!r}")
+    return InProcessBus()
 
 
 def _copy_outcome(source: Future[IngestReceipt], target: Future[IngestReceipt]) -> None:
@@ -125,10 +191,27 @@ class Runtime:
         self._owns_store = False
         self.audit: AuditLog | None = None
         """The audit log in the data dir, open while a runtime that owns its store runs."""
+        self.incidents: Incidents | None = None
+        """Incidents, their timelines, attachments and assets (``incidents.db`` in the data
+        dir), open while a runtime that owns its store runs."""
+        self.alert_states: AlertStateStore | None = None
+        """Alerts acknowledged and escalated per member (``alert-states.db`` in the data
+        dir), open while a runtime that owns its store runs."""
+        self.access: Access | None = None
+        """Members, users, keys and tokens (``identity.db`` in the data dir), open while a
+        runtime that owns its store runs."""
         self.detector_kinds: list[str] = []
         """The kinds of the detectors running (once started)."""
+        self._zone_index: ZoneIndex | None = None
+        self.outputs: Outputs | None = None
+        """The running outputs of ``outputs_file`` (webhooks, CoT), while started."""
+        self._policy = PolicySource(
+            lambda: [(s.member, s.name, s.release) for s in self.sources()],
+            self.settings.sharing_file,
+            lambda: self._zone_index,
+        )
         self._store = store
-        self.bus: Bus = bus if bus is not None else InProcessBus()
+        self.bus: Bus = bus if bus is not None else open_bus(settings)
         self._clock = clock
         self._max_queued_lines = max_queued_lines
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -151,6 +234,11 @@ class Runtime:
         self._writer: threading.Thread | None = None
         self._inflight: dict[str, Future[IngestReceipt]] = {}
         self._failed: BaseException | None = None
+        self._outage: BaseException | None = None
+        self._generation = 0  # of the pipeline; batches of a failed one are never written
+        self._bad_generation = -1
+        self._retry_at = 0.0
+        self._pristine: list[dict[str, Any]] = []
         self._stats = {"batches": 0, "lines": 0, "submissions": 0, "last_batch_ms": 0.0}
         self._started_at = clock()
 
@@ -180,13 +268,32 @@ class Runtime:
             self._pipeline.configure(self._pipeline_config())
 
     def sources(self) -> list[SourceConfig]:
-        return list(self._sources.values())
+        """The configured sources, and the push sources registered with ``lookout sources``."""
+        found = list(self._sources.values())
+        if self.access is not None:
+            known = set(self._sources)
+            found += [
+                SourceConfig(name=s.name, member=s.member, kind=s.kind, release=s.release)
+                for s in self.access.store.sources()
+                if s.kind == "push" and f"{s.member}/{s.name}" not in known
+            ]
+        return found
 
     def source_for_key(self, key: str) -> SourceConfig | None:
         return self._keys.get(key)
 
     def actor_for_token(self, token: str) -> str | None:
         return self.settings.api_tokens.get(token)
+
+    def zone_index(self) -> ZoneIndex | None:
+        """The zones the running ``zone_entry``/``zone_exit`` detectors watch (``None``
+        before start or when neither runs)."""
+        return self._zone_index
+
+    def policy(self) -> Policy:
+        """The sharing policy in force: every source's release, the agreement file
+        (``sharing_file``) and the watched zones; rebuilt within a second of a change."""
+        return self._policy.policy()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -201,34 +308,52 @@ class Runtime:
 
             detectors = build_detectors(setup_from_settings(self.settings))
         self.detector_kinds = [d.kind for d in detectors]
+        path = self.settings.outputs_file
+        outputs = read_outputs(path) if path is not None else ()  # a bad file stops the start
+        self._zone_index = next(
+            (z for d in detectors if isinstance(z := getattr(d, "zones", None), ZoneIndex)), None
+        )
         self._owns_store = self._store is None
         if self._store is None:
-            from lookout.storage.sqlite_process import SqliteProcessStore
-
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            retention_s = (
-                self.settings.retention_days * 86_400 if self.settings.retention_days else None
-            )
-            self._store = SqliteProcessStore(
-                self.settings.db_path,
-                synchronous=self.settings.sqlite_synchronous,
-                retention_s=retention_s,
-            )
-        self._pipeline = Pipeline(
-            self._pipeline_config(), detectors=detectors, recall=self._store.vessel
-        )
+            self._store = open_store(self.settings)
+        self._pristine = [d.snapshot() for d in detectors] if self._detectors else []
+        self._pipeline = self._new_pipeline(detectors)
         if self._owns_store:
             self._resume(self._pipeline)
             self.audit = AuditLog(self.settings.data_dir / AUDIT_FILE)
             self.audit.append("lookout", "configuration", "settings", self._configuration())
+            self.access = Access.open(self.settings.data_dir, audit=self.audit)
+            self.alert_states = AlertStateStore.open(self.settings.data_dir)
+            self.incidents = Incidents(
+                IncidentStore.open(self.settings.data_dir), bus=self.bus, audit=self.audit
+            )
         self._write_async = getattr(self._store, "write_async", None)
+        tune_gc()  # what start-up built stays; the pipeline's churn is collected less often
         self._writer = threading.Thread(target=self._write_loop, name="lookout-writer", daemon=True)
         self._writer.start()
         self._thread = threading.Thread(target=self._run, name="lookout-ingest", daemon=True)
         self._thread.start()
+        if outputs:
+            self.outputs = start_outputs(outputs, self.bus, self.policy)
         for cfg in list(self._sources.values()):
             if cfg.kind != "push":
                 self._start_source(cfg)
+
+    def _new_pipeline(self, detectors: Sequence[Detector[Any]]) -> Pipeline:
+        return Pipeline(self._pipeline_config(), detectors=detectors, recall=self.store.vessel)
+
+    def _fresh_detectors(self) -> Sequence[Detector[Any]]:
+        """The detector suite afresh: built again from the settings, or the given ones with
+        their state dropped."""
+        if self._detectors is None:
+            from lookout.service.detect_setup import setup_from_settings
+            from lookout.service.detection import build_detectors
+
+            return build_detectors(setup_from_settings(self.settings))
+        for detector, pristine in zip(self._detectors, self._pristine, strict=True):
+            detector.restore(pristine)
+        return self._detectors
 
     def _start_source(self, cfg: SourceConfig) -> None:
         """Build the adapter, bind listeners now (so a busy port fails at start and an
@@ -285,13 +410,31 @@ class Runtime:
             self._thread.join(timeout=timeout_s)
         if self._writer is not None:
             self._writer.join(timeout=timeout_s)
-        if self._owns_store and self._pipeline is not None and self._failed is None:
+        healthy = self._failed is None and self._outage is None
+        if self._owns_store and self._pipeline is not None and healthy:
             self._save(self._pipeline)
+        if self.access is not None:
+            self.access.close()
+        if self.alert_states is not None:
+            self.alert_states.close()
+        if self.incidents is not None:
+            self.incidents.store.close()
         if self.audit is not None:
             self.audit.close()
+        self._close_outputs()
         self.bus.close()
         if self._store is not None:
             self._store.close()
+
+    def _close_outputs(self) -> None:
+        """Let the outputs take what was published (up to 2 s), then stop them."""
+        if self.outputs is None:
+            return
+        flush = getattr(self.bus, "flush", None)
+        if flush is not None:
+            flush(2.0)
+        self.outputs.close()
+        self.outputs = None
 
     def _configuration(self) -> dict[str, Any]:
         """The settings in force, without secrets (the audit log's configuration record)."""
@@ -307,6 +450,7 @@ class Runtime:
             "shore": s.shore,
             "retention_days": s.retention_days,
             "sqlite_synchronous": s.sqlite_synchronous,
+            "store": s.store,
         }
 
     @property
@@ -355,14 +499,17 @@ class Runtime:
     ) -> Future[IngestReceipt]:
         """Queue items for ingest; the future resolves once they are durably committed.
 
-        Raises :class:`Overloaded` when the queue is full and :class:`Stopping` when the
-        runtime is stopping or its store failed; nothing is queued then.
+        Raises :class:`Overloaded` when the queue is full, :class:`StoreUnavailable` in a
+        store outage and :class:`Stopping` when the runtime is stopping or its store failed;
+        nothing is queued then.
         """
         fut: Future[IngestReceipt] = Future()
         lines = item_lines(items)
         with self._lock:  # the stop marker is queued under this lock: nothing lands after it
             if self._failed is not None:
                 raise Stopping(f"store failed ({self._failed}); restart Lookout")
+            if self._outage is not None:
+                raise StoreUnavailable(f"the store does not answer ({self._outage}); retry later")
             if self._stopping.is_set() or self._thread is None:
                 raise Stopping("Lookout is stopping" if self._thread else "Lookout not started")
             if self._queued_lines + lines > self._max_queued_lines and self._queued_lines:
@@ -379,8 +526,12 @@ class Runtime:
             max_wait_s=self.settings.batch_max_wait_ms / 1000.0,
         )
         while True:
+            wait = batcher.time_left(self._clock())
+            if self._outage is not None:
+                self._recover()
+                wait = OUTAGE_RETRY_S if wait is None else min(wait, OUTAGE_RETRY_S)
             try:
-                item = self._queue.get(timeout=batcher.time_left(self._clock()))
+                item = self._queue.get(timeout=wait)
             except queue.Empty:
                 self._process(batcher.take())
                 continue
@@ -402,27 +553,34 @@ class Runtime:
         """
         if not pending and not final:
             return
+        if self._outage is not None:  # not recovered yet: nothing is processed
+            self._fail(pending, StoreUnavailable(f"the store does not answer ({self._outage})"))
+            self._release(pending)
+            return
         todo: list[_Pending] = []
-        for p in pending:
-            if p.key is not None and self._answer_known_key(p):
-                continue
-            todo.append(p)
-            if p.key is not None:
-                self._inflight[p.key] = p.future
-        pipeline = self._pipeline
+        looked_at = 0
+        pipeline, generation = self._pipeline, self._generation
         assert pipeline is not None, "runtime not started"
         try:
+            for p in pending:
+                if not (p.key is not None and self._answer_known_key(p)):
+                    todo.append(p)
+                    if p.key is not None:
+                        self._inflight[p.key] = p.future
+                looked_at += 1
             now_ts = self._clock()
             submissions = [Submission(p.items, p.key) for p in todo]
             result = pipeline.process(submissions, now_ts=now_ts, publish_vessels=self._wanted())
             if final:
                 result = result.merged(pipeline.flush(now_ts=now_ts))
         except Exception as exc:
-            log.exception("pipeline failed on a batch of %d submissions", len(todo))
-            self._fail(todo, exc)
-            self._release(pending)
+            failed = todo + pending[looked_at:]
+            log.exception("pipeline failed on a batch of %d submissions", len(failed))
+            self._taint(generation, exc, commit=False)
+            self._fail(failed, exc)
+            self._release(failed)
             return
-        job = _Write(result, todo, pending, time.perf_counter())
+        job = _Write(result, todo, pending, time.perf_counter(), generation)
         if self._write_async is None:
             self._writes.put(job)
             return
@@ -459,6 +617,10 @@ class Runtime:
             job = self._writes.get()
             if job is None:
                 return
+            if job.generation <= self._bad_generation:  # processed by a failed pipeline
+                self._fail(job.todo, StoreUnavailable("an earlier commit failed; retry"))
+                self._release(job.pending)
+                continue
             try:
                 self.store.write(job.result.store)
             except Exception as exc:
@@ -475,9 +637,44 @@ class Runtime:
 
     def _write_failed(self, job: _Write, exc: BaseException) -> None:
         log.error("commit failed; %d submissions not acknowledged", len(job.todo), exc_info=exc)
-        self._failed = exc
+        self._taint(job.generation, exc, commit=True)
         self._fail(job.todo, exc)
         self._release(job.pending)
+
+    def _taint(self, generation: int, exc: BaseException, *, commit: bool) -> None:
+        """The pipeline of ``generation`` saw lines that are not stored: its uncommitted
+        batches are not written, and input waits for a fresh one (see the module docstring)."""
+        with self._lock:
+            if generation < self._generation:
+                return  # that pipeline was replaced already
+            self._bad_generation = generation
+            if commit and getattr(self._store, "ping", None) is None:
+                self._failed = exc
+            elif self._outage is None:
+                self._outage = exc
+                self._retry_at = 0.0
+                log.warning("store outage (%s): input refused until it answers", exc)
+
+    def _recover(self) -> None:
+        """In an outage, at most every ``OUTAGE_RETRY_S``: once the store answers, a fresh
+        pipeline takes the input (ingest thread)."""
+        now = time.monotonic()
+        if now < self._retry_at:
+            return
+        self._retry_at = now + OUTAGE_RETRY_S
+        ping = getattr(self.store, "ping", None)
+        try:
+            if ping is not None and not ping():
+                return
+            pipeline = self._new_pipeline(self._fresh_detectors())
+        except Exception:
+            log.exception("a fresh pipeline could not be built; retrying")
+            return
+        with self._lock:
+            self._pipeline = pipeline
+            self._generation += 1
+            self._outage = None
+        log.warning("the store answers again: ingest resumes with a fresh pipeline state")
 
     def _committed(self, job: _Write) -> None:
         """Acknowledge the submissions of a committed batch and publish its messages."""
@@ -505,7 +702,7 @@ class Runtime:
 
     def _fail(self, todo: list[_Pending], exc: BaseException) -> None:
         for p in todo:
-            if p.key is not None:
+            if p.key is not None and self._inflight.get(p.key) is p.future:
                 self._inflight.pop(p.key, None)
             if not p.future.done():
                 p.future.set_exception(exc)
