@@ -136,8 +136,10 @@ def _title(event: Mapping[str, Any]) -> str:
     details = event.get("details") or {}
     if kind in ("zone_entry", "zone_exit"):
         regime = str(details.get("regime", "zone")).replace("_", " ")
-        name = details.get("zone_name") or event.get("zone")
-        what = f"{what} {regime} {name}"
+        name = str(details.get("zone_name") or event.get("zone"))
+        # "entered Philippines territorial sea", not "entered territorial sea Philippines
+        # territorial sea": the regime is said once
+        what = f"{what} {name}" if regime in name.lower() else f"{what} {regime} {name}"
     return f"{who}: {what}" if who else what[:1].upper() + what[1:]
 
 

@@ -33,7 +33,7 @@ def test_a_foreign_vessel_in_a_territorial_sea_is_a_high_alert_to_its_owner() ->
     assert (alert["severity"], alert["member"], alert["event_id"]) == (
         "high", "PHL-PCG", "zone_entry-412000001-1-scs-ts-PHL",
     )  # fmt: skip
-    assert alert["title"] == ("MMSI 412000001: entered territorial sea Philippines territorial sea")
+    assert alert["title"] == "MMSI 412000001: entered Philippines territorial sea"
 
 
 def test_a_vessel_at_home_raises_no_alert_and_unknown_flags_count_as_foreign() -> None:
