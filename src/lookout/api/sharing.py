@@ -117,10 +117,6 @@ class View:
         """Whether the caller may see a source and its counters: its own, or released to it."""
         return member == self.member or self.policy.label(member, name).allows(self.member)
 
-    def feed_visible(self, feed: str) -> bool:
-        member, _, name = feed.partition("/")
-        return self.source(member, name)
-
     def label_of(self, member: str, source: str) -> str:
         return self.policy.label(member, source).text
 
