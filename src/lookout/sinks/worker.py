@@ -14,6 +14,7 @@ import contextlib
 import queue
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Generic, Protocol, TypeVar
 
@@ -34,7 +35,7 @@ class SinkStats(SenderStats, Protocol):
     dropped: int
 
 
-class QueuedSink(Generic[Job]):
+class QueuedSink(ABC, Generic[Job]):
     """A bounded queue and one worker thread between the bus and a :class:`Sender`."""
 
     kind = "output"
@@ -62,13 +63,13 @@ class QueuedSink(Generic[Job]):
             target=self._run, name=f"{self.kind}-{config.name}", daemon=True
         )
 
+    @abstractmethod
     def subscriptions(self) -> Mapping[str, Handler]:
         """Bus pattern -> handler, subscribed by :meth:`start`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def deliver(self, job: Job) -> None:
         """Send one job (on the worker thread)."""
-        raise NotImplementedError
 
     def start(self, bus: Bus) -> None:
         self._thread.start()
