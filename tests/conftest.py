@@ -6,8 +6,10 @@ reason.
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +23,17 @@ def missing(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def import_or_missing(module: str, reason: str) -> Any:
+    """Import ``module`` for a test module; when it is not installed, skip the module on a
+    laptop and fail in CI (``make test`` installs every extra)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if IN_CI:
+            raise
+        pytest.skip(reason, allow_module_level=True)
 
 
 @pytest.fixture(scope="session")

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from conftest import missing
+from conftest import import_or_missing, missing
 
-nats_bus = pytest.importorskip("lookout.bus.nats", reason="nats-py is not installed")
+nats_bus = import_or_missing("lookout.bus.nats", reason="nats-py is not installed")
 NatsBus, NatsBusError = nats_bus.NatsBus, nats_bus.NatsBusError
 
 URL = os.environ.get("LOOKOUT_TEST_NATS_URL", "nats://127.0.0.1:4222")

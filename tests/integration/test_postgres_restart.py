@@ -41,9 +41,11 @@ from test_roles import (
     stored_tracks,
 )
 
+from conftest import import_or_missing
+
 pytestmark = pytest.mark.slow
 
-psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
+psycopg = import_or_missing("psycopg", reason="psycopg is not installed")
 
 BATCH_LINES = 100
 DOWN_S = 2.0

@@ -27,15 +27,15 @@ import httpx
 import pytest
 from role_processes import Cluster, Node
 
-from conftest import missing
+from conftest import import_or_missing, missing
 from lookout.model import Lines
 from lookout.pipeline.engine import Pipeline, Submission
 from lookout.storage.memory import MemoryStore
 
 pytestmark = pytest.mark.slow
 
-nats_bus = pytest.importorskip("lookout.bus.nats", reason="nats-py is not installed")
-psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed")
+nats_bus = import_or_missing("lookout.bus.nats", reason="nats-py is not installed")
+psycopg = import_or_missing("psycopg", reason="psycopg is not installed")
 
 NATS_URL = os.environ.get("LOOKOUT_TEST_NATS_URL", "nats://127.0.0.1:4222")
 PG_ADMIN = os.environ.get(
