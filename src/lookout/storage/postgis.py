@@ -63,6 +63,7 @@ from lookout.model import (
 )
 from lookout.pipeline.ports import EventQuery, StoreBatch
 from lookout.storage import postgis_sql as sql
+from lookout.storage.counters import source_stats
 from lookout.storage.sqlite import batch_entry
 from lookout.storage.sqlite_sql import event_writes
 
@@ -344,17 +345,7 @@ class PostgisStore:
         with self._reading() as cur:
             totals = cur.execute(sql.SELECT_COUNTS).fetchall()
             rejects = cur.execute(sql.SELECT_REJECTS).fetchall()
-        rejected: dict[tuple[str, str], dict[str, int]] = {}
-        for member, source, reason, count in rejects:
-            rejected.setdefault((member, source), {})[reason] = count
-        return [
-            SourceStats(
-                member=m, source=s, lines=lines, accepted=accepted,
-                rejected=rejected.get((m, s), {}), observations=obs, duplicates=dup,
-                last_received_ts=last,
-            )
-            for m, s, lines, accepted, obs, dup, last in totals
-        ]  # fmt: skip
+        return source_stats(totals, rejects)
 
     def events(self, query: EventQuery | None = None) -> list[dict[str, Any]]:
         """Latest version of each selected event, newest ``ts`` first (ties by id)."""

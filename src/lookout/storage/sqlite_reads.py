@@ -32,6 +32,7 @@ from lookout.model import (
 )
 from lookout.pipeline.ports import EventQuery
 from lookout.storage import sqlite_sql as sql
+from lookout.storage.counters import source_stats
 
 __all__ = ["BUSY_TIMEOUT_MS", "SqliteReads", "connect"]
 
@@ -161,17 +162,7 @@ class SqliteReads:
         with self._reading() as conn:
             totals = conn.execute(sql.SELECT_COUNTS).fetchall()
             rejects = conn.execute(sql.SELECT_REJECTS).fetchall()
-        rejected: dict[tuple[str, str], dict[str, int]] = {}
-        for member, source, reason, count in rejects:
-            rejected.setdefault((member, source), {})[reason] = count
-        return [
-            SourceStats(
-                member=m, source=s, lines=lines, accepted=accepted,
-                rejected=rejected.get((m, s), {}), observations=obs, duplicates=dup,
-                last_received_ts=last,
-            )
-            for m, s, lines, accepted, obs, dup, last in totals
-        ]  # fmt: skip
+        return source_stats(totals, rejects)
 
     def events(self, query: EventQuery | None = None) -> list[dict[str, Any]]:
         """Latest version of each selected event, newest ``ts`` first (ties by id)."""
