@@ -268,7 +268,9 @@ class Access:
             raise IdentityError(f"token lifetime must be > 0 s, not {ttl_s}")
         key = self.current_key()
         now = self._clock()
-        claims = Claims(subject, member, role, secrets.token_urlsafe(16), key.kid, now, now + ttl_s)
+        # hex, so a jti never starts with '-' and `lookout keys revoke JTI` never reads it as an option
+        jti = secrets.token_hex(16)
+        claims = Claims(subject, member, role, jti, key.kid, now, now + ttl_s)
         payload = {
             "sub": subject,
             "member": member,

@@ -186,3 +186,10 @@ def test_ingest_keys_rotate_and_revoke(access: Access) -> None:
     assert access.releases() == [("PHL-PCG", "radar", "members:VNM-VCG")]
     with pytest.raises(ValueError, match="release 'everyone'"):
         access.add_source("PHL-PCG", "ais", "everyone")
+
+
+def test_token_ids_are_hex_so_the_cli_never_reads_one_as_an_option(access: Access) -> None:
+    # A jti starting with '-' made `lookout keys revoke JTI` fail as an unknown option.
+    jtis = {access.verify(_issue(access)).jti for _ in range(200)}
+    assert len(jtis) == 200
+    assert all(len(j) == 32 and set(j) <= set("0123456789abcdef") for j in jtis)
