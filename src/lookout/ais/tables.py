@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 __all__ = [
+    "AIS_CLASS_OF_TYPE",
     "EPFD_TYPES",
     "FLAG_OF_MID",
     "MANEUVER_INDICATORS",
@@ -356,6 +357,16 @@ Types 22 and 23 define no "not available" value for their area corners; corners 
 +-90 / +-180 degrees are null like every other impossible position.
 Sources: M.1371-5 Annex 8, the table of each message (field descriptions quoted in ``clause``).
 """
+
+# --- Station classes ---------------------------------------------------------------------------
+
+AIS_CLASS_OF_TYPE: Final[Mapping[int, str]] = {
+    1: "A", 2: "A", 3: "A", 18: "B", 19: "B", 9: "SAR",
+}  # fmt: skip
+"""The kind of station a position report comes from, by message type (M.1371-5 Annex 8): ``A``
+(class A shipborne: types 1, 2, 3), ``B`` (class B shipborne: types 18, 19) or ``SAR`` (a SAR
+airborne station: type 9). Type 27 (long-range) is sent by class A and class B alike and
+tells nothing; base stations (4) and aids to navigation (21) never become vessels."""
 
 # --- Lengths ------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import lookout
 from lookout.api.auth import Actor, authorize, require
 from lookout.api.deps import ApiRuntime, get_runtime
 from lookout.api.limits import RateLimits, limited_actor
-from lookout.api.schemas import HealthOut, SourceOut, SourcesOut, StatusOut
+from lookout.api.schemas import HealthOut, OutputStatusOut, SourceOut, SourcesOut, StatusOut
 from lookout.api.sharing import View, policy_route
 
 __all__ = ["router"]
@@ -46,12 +46,21 @@ def list_sources(actor: ActorDep, runtime: RuntimeDep) -> SourcesOut:
 
 @router.get("/status", response_model=StatusOut, openapi_extra=policy_route("aggregate"))
 def status(actor: ActorDep, runtime: RuntimeDep, request: Request) -> StatusOut:
-    """Live counters of the running service (queue depth, batches, lines)."""
+    """Live counters of the running service (queue depth, batches, lines), and of the outputs
+    the caller administers (its member's, or all for a network admin)."""
     require(actor, "read", "status")
     hub = request.app.state.hub
     limits: RateLimits = request.app.state.rate_limits
     counters = {**runtime.counters(), "rate_limited": sum(limits.refused.values())}
-    return StatusOut(version=lookout.__version__, stream_clients=hub.clients, counters=counters)
+    running = getattr(runtime, "outputs", None)  # lookout.sinks.Outputs, while started
+    outputs = [
+        OutputStatusOut.of(entry)
+        for entry in (running.status() if running is not None else ())
+        if authorize(actor, "administer", f"member:{entry['member']}")
+    ]
+    return StatusOut(
+        version=lookout.__version__, stream_clients=hub.clients, counters=counters, outputs=outputs
+    )
 
 
 @router.get("/health", response_model=HealthOut, openapi_extra=policy_route("public"))

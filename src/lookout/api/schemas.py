@@ -17,6 +17,7 @@ from lookout.model import ts_to_datetime
 __all__ = [
     "ErrorOut",
     "HealthOut",
+    "OutputStatusOut",
     "ReceiptOut",
     "SourceOut",
     "SourcesOut",
@@ -168,10 +169,38 @@ class ReceiptOut(_Out):
     duplicates: int
 
 
+class OutputStatusOut(BaseModel):
+    """One running output and its counters since start (docs/outputs.md, "Counters")."""
+
+    name: str
+    kind: str
+    member: str = Field(description="the member the output acts for")
+    target: str = Field(description="where it sends, without path, query or credentials")
+    sent: int = Field(description="messages delivered (webhook: POSTs answered 2xx)")
+    failed: int = Field(description="messages given up: not sent, or refused by the receiver")
+    retried: int = Field(description="webhook: POSTs tried again; cot, nmea: reconnect attempts")
+    dropped: int = Field(description="messages lost to a full queue (or queued at shutdown)")
+    queue_depth: int = Field(description="messages waiting in the output's queue now")
+    last_error: str | None = Field(description="the latest failure, null if none yet")
+    last_success_at: datetime | None = Field(description="the latest delivery, null if none")
+    counters: dict[str, Any] = Field(description="every counter of the output's kind")
+
+    @classmethod
+    def of(cls, status: dict[str, Any]) -> OutputStatusOut:
+        """The model of one :meth:`lookout.sinks.Outputs.status` entry."""
+        success = status["last_success_ts"]
+        fields = {k: v for k, v in status.items() if k != "last_success_ts"}
+        return cls(**fields, last_success_at=None if success is None else ts_to_datetime(success))
+
+
 class StatusOut(BaseModel):
     version: str
     stream_clients: int
     counters: dict[str, Any]
+    outputs: list[OutputStatusOut] = Field(
+        default_factory=list,
+        description="outputs running in this process that the caller administers",
+    )
 
 
 class HealthOut(BaseModel):

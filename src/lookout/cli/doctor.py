@@ -179,6 +179,28 @@ def _role(settings: Settings | None) -> list[Check]:
     return [Check("role", "ok", f"{settings.role}: needs {NEEDS[settings.role]}")]
 
 
+def _outputs(settings: Settings | None) -> list[Check]:
+    """Every output of ``outputs_file`` and whether its target answers (docs/outputs.md)."""
+    if settings is None or settings.outputs_file is None:
+        return []
+    from lookout.sinks import OutputsFileError, read_outputs, target
+    from lookout.sinks.probe import probe
+
+    try:
+        outputs = read_outputs(settings.outputs_file)
+    except OutputsFileError as exc:
+        return [Check("outputs", "fail", str(exc))]
+    checks = [Check("outputs", "ok", f"{len(outputs)} in {settings.outputs_file}")]
+    for config in outputs:
+        found = probe(config)
+        where = f"{config.kind} for {config.member} to {target(config)}: {found.detail}"
+        if found.answers is False:
+            where += " (lookout serve still starts; what it cannot send is counted as failed)"
+        status = "warn" if found.answers is False else "ok"
+        checks.append(Check(f"output {config.name}", status, where))
+    return checks
+
+
 def _port(host: str, port: int) -> Check:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:
@@ -229,6 +251,7 @@ def run_checks(
         *_store(settings),
         *_bus(settings),
         *_role(settings),
+        *_outputs(settings),
         _sqlite(),
         _data_dir(data_dir),
         _database(db_path),
@@ -262,7 +285,8 @@ def doctor(
     warning: a server may already run there), the region packs built, and the detector suite
     the settings describe (zones, ports, shore: a file that does not load fails), and whether
     the settings fit the serve role (`--role` or `LOOKOUT_ROLE`: ingest needs bus = nats,
-    process and api also store = postgis).
+    process and api also store = postgis), and each output of the outputs file: a TCP or
+    webhook target that does not answer is a warning (UDP targets are only resolved).
     """
     settings = load_settings(data_dir=data_dir, host=host, port=port)
     settings = settings.with_overrides(role=role.lower() if role else None)

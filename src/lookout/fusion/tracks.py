@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from lookout.ais.tables import flag_of
+from lookout.ais.tables import AIS_CLASS_OF_TYPE, flag_of
 from lookout.fusion.identity import Identity, merge
 from lookout.fusion.vessels import Segment, Vessel, dump, load, seed, state_of, state_row
 from lookout.geo.distance import METRES_PER_DEGREE, MPS_PER_KN, distance_m
@@ -158,8 +158,10 @@ class VesselTracker:
         source: str,
         receivers: tuple[str, ...],
         simulated: bool = False,
+        msg_type: int = 0,
     ) -> TrackRow:
-        """:meth:`observe`, giving the track point as a row (the hot path)."""
+        """:meth:`observe`, giving the track point as a row (the hot path). ``msg_type`` (the
+        AIS message type, 0 if none) sets the vessel's :meth:`ais_class` when it tells one."""
         vessel = self._vessels.get(mmsi)
         if vessel is None:
             vessel = self._vessel(mmsi, ts)
@@ -182,6 +184,8 @@ class VesselTracker:
         if latest_ts is None or ts >= latest_ts:
             vessel.ts = ts
             vessel.feed = feed
+            if msg_type in AIS_CLASS_OF_TYPE:
+                vessel.ais_class = AIS_CLASS_OF_TYPE[msg_type]
             # fmt: off
             vessel.latest = (ts, lat, lon, speed_kn, course_deg, heading_deg, status, segment,
                              simulated)
@@ -274,6 +278,12 @@ class VesselTracker:
         """``MEMBER/NAME`` of the source of a vessel's latest position (``""`` if unknown)."""
         vessel = self._vessels.get(mmsi)
         return "" if vessel is None else vessel.feed
+
+    def ais_class(self, mmsi: int) -> str | None:
+        """``A``, ``B`` or ``SAR``: the station class of the latest position report that tells
+        one (:data:`~lookout.ais.tables.AIS_CLASS_OF_TYPE`); ``None`` if none did yet."""
+        vessel = self._vessels.get(mmsi)
+        return None if vessel is None else vessel.ais_class
 
     def identity(self, mmsi: int) -> Identity | None:
         """The live identity record of a vessel (compare by ``is`` and ``version`` to tell

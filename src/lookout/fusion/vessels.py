@@ -41,6 +41,7 @@ class Vessel:
     """
 
     __slots__ = (
+        "ais_class",
         "feed",
         "flag",
         "identity",
@@ -65,6 +66,9 @@ class Vessel:
         self.sources: tuple[str, ...] = ()
         self.feed = ""
         """``MEMBER/NAME`` of the source of the latest position (not kept across restarts)."""
+        self.ais_class: str | None = None
+        """``A``, ``B`` or ``SAR``: the station class of the latest position that tells one
+        (:data:`~lookout.ais.tables.AIS_CLASS_OF_TYPE`); not in the stored state."""
         self.positions = 0
         self.seen_ts = seen_ts
 
@@ -121,6 +125,7 @@ def dump(v: Vessel) -> dict[str, Any]:
         "sources": list(v.sources),
         "positions": v.positions,
         "seen_ts": v.seen_ts,
+        "ais_class": v.ais_class,
     }
 
 
@@ -141,4 +146,5 @@ def load(row: dict[str, Any], flag: Callable[[int], str | None]) -> Vessel:
     vessel.members = tuple(row["members"])
     vessel.sources = tuple(row["sources"])
     vessel.positions = int(row["positions"])
+    vessel.ais_class = row.get("ais_class")  # absent from snapshots before it was kept
     return vessel

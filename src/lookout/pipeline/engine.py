@@ -253,8 +253,10 @@ class Pipeline:
         counts = [c.ingest_counts(m, s) for (m, s), c in batch.counts.items()]
         messages = batch.messages
         if publish_vessels:
+            feed, ais_class = tracker.feed, tracker.ais_class
             messages.extend(
-                (subjects.vessel(v[0]), vessel_row_payload(v, tracker.feed(v[0]))) for v in vessels
+                (subjects.vessel(v[0]), vessel_row_payload(v, feed(v[0]), ais_class(v[0])))
+                for v in vessels
             )
         for event in batch.events:
             messages.append((subjects.event(event["kind"]), event))

@@ -223,7 +223,7 @@ class Fuser:
             # fmt: off
             receivers = receivers_of(receiver or source) or self._receivers(receiver or source)
             point = observe(mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status,
-                            member, source, receivers, simulated)
+                            member, source, receivers, simulated, msg_type)
             # fmt: on
             current[key] = (ts, (number, len(track), mmsi))  # Deduplicator.add, inlined
             track.append(point)
@@ -290,7 +290,7 @@ class Fuser:
         speed_kn, course_deg, heading_deg = (fields.get(k) for k in ("speed", "course", "heading"))
         point = self.tracker.observe_row(
             mmsi, ts, lat, lon, speed_kn, course_deg, heading_deg, status, m.member, m.source,
-            receivers, simulated,
+            receivers, simulated, int(msg_type),
         )  # fmt: skip
         self.dedupe.add(key, ts, (batch.number, len(batch.track), mmsi))
         batch.track.append(point)
@@ -458,7 +458,7 @@ class Fuser:
             rec.mmsi, rec.observed_ts, rec.lat, rec.lon, rec.speed_kn, rec.course_deg,
             rec.heading_deg, rec.status, rec.member, rec.source,
             self._receivers(rec.receiver or rec.source),
-            simulated,
+            simulated, rec.msg_type,
         )
         # fmt: on
         self.dedupe.add(key, rec.observed_ts, (batch.number, len(batch.track), rec.mmsi))

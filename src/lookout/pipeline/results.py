@@ -164,14 +164,18 @@ class BatchResult:
         )
 
 
-def vessel_row_payload(row: VesselRow, feed: str = "") -> dict[str, Any]:
+def vessel_row_payload(
+    row: VesselRow, feed: str = "", ais_class: str | None = None
+) -> dict[str, Any]:
     """:func:`vessel_payload` of a state given as a row; ``feed`` (``MEMBER/NAME`` of the
     source of the latest position) lets a stream show the position to those it is released
-    to without asking the store."""
+    to without asking the store; ``ais_class`` (``A``, ``B``, ``SAR`` or ``None``) is the
+    station class the latest position reports came from (the NMEA relay encodes by it)."""
     payload = dict(zip(VESSEL_STATE_FIELDS, row, strict=True))
     payload["members"] = list(payload["members"])
     payload["sources"] = list(payload["sources"])
     payload["feed"] = feed
+    payload["ais_class"] = ais_class
     return payload
 
 

@@ -45,6 +45,9 @@ class CotStats:
     dropped: int = 0
     failed: int = 0
     connects: int = 0
+    retried: int = 0
+    last_error: str = ""
+    last_success_ts: float | None = None
 
 
 class CotSink(QueuedSink[bytes]):

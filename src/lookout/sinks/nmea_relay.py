@@ -2,11 +2,13 @@
 
 The output acts for one member: each vessel update passes that member's sharing view
 (:func:`lookout.sharing.messages.vessel_update_view`) and what is left becomes one AIS
-position report, re-encoded with pyais: type 18 for a class B vessel, type 1, 2 or 3 for class
-A (the type the vessel was last heard with), type 1 when the class is not known. A partial
-update (the latest released position, coarsened as agreed) is sent as it is shown; only a whole
-update that carries identity may add static data (type 5, or type 24 parts A and B for class
-B) when ``static_data`` is on, at most every :data:`STATIC_INTERVAL_S` unless it changes.
+position report, re-encoded with pyais by the update's ``ais_class`` (the station class the
+pipeline heard the vessel as): type 1 for class ``A`` (and when the class is not known),
+type 18 for class ``B``, type 9 for a ``SAR`` aircraft. A partial update (the latest released
+position, coarsened as agreed) is sent as it is shown; only a whole update that carries
+identity may add static data (type 5 for class A, type 24 parts A and B for class B; none for
+a SAR aircraft) when ``static_data`` is on, at most every :data:`STATIC_INTERVAL_S` unless it
+changes.
 
 Every sentence carries an NMEA 4.0 tag block: ``c:`` the observation time (Unix seconds),
 ``s:`` the station name (``station``, default ``lookout-<member>``), ``g:`` the group of a
@@ -41,6 +43,7 @@ from lookout.sinks.config import OutputConfig
 from lookout.sinks.worker import QueuedSink
 
 __all__ = [
+    "POSITION_TYPE",
     "STATIC_INTERVAL_S",
     "NmeaRelaySink",
     "NmeaRelayStats",
@@ -61,6 +64,12 @@ _CLASS_A = NOT_AVAILABLE[1]
 SPEED_NA_KN = (_CLASS_A["speed"].not_available or 0) / 10  # 102.3
 COURSE_NA_DEG = (_CLASS_A["course"].not_available or 0) / 10  # 360.0
 HEADING_NA = _CLASS_A["heading"].not_available or 0  # 511
+TURN_NA = _CLASS_A["turn"].not_available or 0  # -128
+_SAR = NOT_AVAILABLE[9]
+SAR_SPEED_NA_KN = _SAR["speed"].not_available or 0  # 1023, whole knots
+ALTITUDE_NA_M = _SAR["alt"].not_available or 0  # 4095
+POSITION_TYPE = {"A": 1, "B": 18, "SAR": 9}
+"""The position report relayed per ``ais_class``; an unknown class is sent as class A."""
 STATUS_UNDEFINED = 15  # "not defined (default)", ITU-R M.1371-5 Annex 8, Message 1
 _TAG_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
@@ -106,12 +115,20 @@ def _position(update: Mapping[str, Any], msg_type: int) -> dict[str, Any]:
         "lat": float(update["lat"]), "lon": float(update["lon"]),
         "speed": SPEED_NA_KN if speed is None else min(float(speed), SPEED_NA_KN - 0.1),
         "course": COURSE_NA_DEG if course is None else float(course) % 360.0,
-        "heading": HEADING_NA if heading is None else int(heading) % 360,
         "second": int(float(update["observed_ts"])) % 60, "accuracy": 0,
     }  # fmt: skip
-    if msg_type != 18:
+    if msg_type == 9:  # whole knots, no heading; the altitude is not known
+        top = SAR_SPEED_NA_KN - 1
+        fields["speed"] = SAR_SPEED_NA_KN if speed is None else min(round(float(speed)), top)
+        fields["alt"] = ALTITUDE_NA_M
+        return fields
+    fields["heading"] = HEADING_NA if heading is None else int(heading) % 360
+    if msg_type == 18:
+        fields["cs"] = 0  # SOTDMA: a relay does not know which kind of class B unit sent it
+    else:
         status = update.get("status")
         fields["status"] = status if isinstance(status, int) and 0 <= status < 16 else 15
+        fields["turn"] = TURN_NA
     return fields
 
 
@@ -122,6 +139,8 @@ def _text(value: Any, size: int) -> str:
 
 
 def _static(update: Mapping[str, Any], msg_type: int) -> list[dict[str, Any]]:
+    if msg_type == 9:
+        return []  # a SAR aircraft sends no static data
     mmsi, imo, ship_type = int(update["mmsi"]), update.get("imo"), update.get("ship_type")
     # A = C = 0 with B the length: the reference point is not known (M.1371-5 Annex 8, Msg 5)
     size = {"to_bow": 0, "to_stern": min(int(update.get("length_m") or 0), 511)}
@@ -142,12 +161,10 @@ def _static(update: Mapping[str, Any], msg_type: int) -> list[dict[str, Any]]:
 
 
 def message_type(update: Mapping[str, Any]) -> int:
-    """The position report type to relay: 18 for class B, 1/2/3 for class A as last heard
-    (the update's ``msg_type`` or ``ais_class``), else 1."""
-    heard = update.get("msg_type")
-    if heard in (18, 19) or str(update.get("ais_class") or "").upper() == "B":
-        return 18
-    return heard if heard in (1, 2, 3) else 1
+    """The position report type to relay by the update's ``ais_class``
+    (:data:`POSITION_TYPE`): 1 for class A, 18 for class B, 9 for a SAR aircraft, 1 if not
+    known."""
+    return POSITION_TYPE.get(str(update.get("ais_class") or "").upper(), 1)
 
 
 @dataclass(slots=True)
@@ -162,6 +179,9 @@ class NmeaRelayStats:
     dropped: int = 0
     failed: int = 0
     connects: int = 0
+    retried: int = 0
+    last_error: str = ""
+    last_success_ts: float | None = None
 
 
 _Job = tuple[Mapping[str, Any], bool]  # (the update as shown, with static data)

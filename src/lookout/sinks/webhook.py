@@ -77,7 +77,8 @@ def verify(
 
 @dataclass(slots=True)
 class WebhookStats:
-    """Counters of one webhook output."""
+    """Counters of one webhook output; ``sent`` and ``retried`` are the names every output's
+    counters share for ``delivered`` and ``retries``."""
 
     queued: int = 0
     delivered: int = 0
@@ -85,6 +86,16 @@ class WebhookStats:
     dropped: int = 0
     attempts: int = 0
     retries: int = 0
+    last_error: str = ""
+    last_success_ts: float | None = None
+
+    @property
+    def sent(self) -> int:
+        return self.delivered
+
+    @property
+    def retried(self) -> int:
+        return self.retries
 
 
 class WebhookSink:
@@ -111,6 +122,10 @@ class WebhookSink:
         self._thread = threading.Thread(
             target=self._run, name=f"webhook-{config.name}", daemon=True
         )
+
+    def queue_depth(self) -> int:
+        """Deliveries waiting in the queue now (not counting the one being posted)."""
+        return self._queue.qsize()
 
     def start(self, bus: Bus) -> None:
         """Subscribe to alerts (and events when ``config.events``) and start posting."""
@@ -199,13 +214,18 @@ class WebhookSink:
             response = self._client.post(self.config.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             log.warning("webhook %s: %s", self.config.name, exc)
+            self.stats.last_error = f"{type(exc).__name__}: {exc}"
             return 0.0
-        if 200 <= response.status_code < 300:
+        code = response.status_code
+        if 200 <= code < 300:
+            self.stats.last_success_ts = self._clock()
             return None
-        if response.status_code in RETRY_STATUSES or response.status_code >= 500:
-            log.warning("webhook %s answered %d", self.config.name, response.status_code)
+        if code in RETRY_STATUSES or code >= 500:
+            log.warning("webhook %s answered %d", self.config.name, code)
+            self.stats.last_error = f"HTTP {code}"
             return _retry_after(response, self.config.max_backoff_s)
-        log.error("webhook %s refused a delivery: %d", self.config.name, response.status_code)
+        log.error("webhook %s refused a delivery: %d", self.config.name, code)
+        self.stats.last_error = f"HTTP {code} (refused, not retried)"
         return -1.0
 
     def _backoff_s(self, failures: int) -> float:

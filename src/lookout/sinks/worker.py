@@ -58,10 +58,14 @@ class QueuedSink(ABC, Generic[Job]):
         self._lock = threading.Lock()
         self._last_sent: dict[int, float] = {}
         self._subs: list[Subscription] = []
-        self._sender = Sender(config, stats)
+        self._sender = Sender(config, stats, clock)
         self._thread = threading.Thread(
             target=self._run, name=f"{self.kind}-{config.name}", daemon=True
         )
+
+    def queue_depth(self) -> int:
+        """Jobs waiting in the queue now."""
+        return self._queue.qsize()
 
     @abstractmethod
     def subscriptions(self) -> Mapping[str, Handler]:

@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyais import encode_dict
 from pyais.messages import NMEASentence, NMEASentenceFactory
 from pyais.stream import IterMessages
 
 from lookout.ais.framing import Framer
 from lookout.ais.types import AisMessage
 from lookout.bus.inprocess import InProcessBus
+from lookout.model import Lines
 from lookout.pipeline import subjects
+from lookout.pipeline.engine import Pipeline
 from lookout.sharing import Policy, Release, coarsen
 from lookout.sinks import NmeaRelaySink, OutputsFileError, build_sink, read_outputs
 from lookout.sinks.config import OutputConfig
@@ -25,6 +28,7 @@ from lookout.sinks.config import OutputConfig
 AAA, BBB = "AAA-CG", "BBB-CG"
 NOW = 1_780_000_000.0
 OTHER, HIDDEN, SMALL = 412_000_002, 412_000_003, 412_000_004
+PLANE = 111_412_005  # a SAR aircraft: MID 412 in the form 111MIDXXX (ITU-R M.585)
 GRID_M = 5_000.0
 AIS_LATLON_DEG = 1 / 600_000  # 1/10,000 minute: the resolution of an AIS position report
 
@@ -245,7 +249,7 @@ def test_the_relay_reconnects_after_the_listener_restarts(listener: Listener) ->
 
 def test_static_data_follows_a_whole_update_by_class(udp: socket.socket) -> None:
     port = udp.getsockname()[1]
-    class_b = vessel(SMALL, msg_type=18)
+    class_b = vessel(SMALL, ais_class="B")
     sink = relayed(output(port, AAA, "udp", static_data=True), vessel(OTHER), class_b)
     try:
         datagrams = [udp.recvfrom(65536)[0] for _ in range(5)]  # 1, 5; 18, 24A, 24B
@@ -320,3 +324,56 @@ def test_the_outputs_file_reads_an_nmea_relay(tmp_path: Path) -> None:
     path.write_text(path.read_text() + 'station = "a,b*c"\n')
     with pytest.raises(OutputsFileError, match="station"):
         read_outputs(path)
+
+
+def test_each_class_is_relayed_in_its_own_message_types_and_decodes_back(
+    udp: socket.socket,
+) -> None:
+    port = udp.getsockname()[1]
+    class_a, class_b = vessel(OTHER, ais_class="A"), vessel(SMALL, ais_class="B", ship_type=37)
+    plane = vessel(PLANE, ais_class="SAR", speed_kn=140.4, heading_deg=None)
+    sink = relayed(output(port, AAA, "udp", static_data=True), class_a, class_b, plane)
+    try:
+        datagrams = [udp.recvfrom(65536)[0] for _ in range(6)]  # 1, 5; 18, 24A, 24B; 9
+    finally:
+        sink.close()
+    messages = decoded([line for d in datagrams for line in d.split(b"\r\n")[:-1]])
+    by_type = {(m["mmsi"], m["msg_type"], m.get("partno")): m for m in messages}
+    assert list(by_type) == [(OTHER, 1, None), (OTHER, 5, None), (SMALL, 18, None),
+                             (SMALL, 24, 0), (SMALL, 24, 1), (PLANE, 9, None)]  # fmt: skip
+    for mmsi, msg_type, update in ((OTHER, 1, class_a), (SMALL, 18, class_b)):
+        report = by_type[(mmsi, msg_type, None)]
+        assert report["lat"] == pytest.approx(update["lat"], abs=AIS_LATLON_DEG)
+        assert report["lon"] == pytest.approx(update["lon"], abs=AIS_LATLON_DEG)
+        assert (report["speed"], report["course"], report["heading"]) == (10.4, 45.3, 44)
+    assert "status" not in by_type[(SMALL, 18, None)]  # type 18 has no navigational status
+    assert by_type[(OTHER, 1, None)]["turn"] == -128  # rate of turn: not available
+    assert (by_type[(OTHER, 5, None)]["shipname"], by_type[(OTHER, 5, None)]["ship_type"]) == (
+        f"SHIP {OTHER}", 70
+    )  # fmt: skip
+    assert by_type[(SMALL, 24, 0)]["shipname"] == f"SHIP {SMALL}"
+    assert by_type[(SMALL, 24, 1)]["ship_type"] == 37
+    sar = by_type[(PLANE, 9, None)]
+    assert (sar["speed"], sar["course"], sar["alt"]) == (140, 45.3, 4095)
+    assert sar["lat"] == pytest.approx(plane["lat"], abs=AIS_LATLON_DEG)
+    assert sink.stats.positions == 3 and sink.stats.statics == 3
+
+
+def test_the_pipelines_vessel_updates_bring_the_class_to_the_relay(udp: socket.socket) -> None:
+    heard = [
+        str(encode_dict(
+            {"type": t, "mmsi": m, "lat": 10.5, "lon": 116.5, "speed": 8.2, "course": 91.0,
+             "heading": 90}, talker_id="AI")[0])
+        for t, m in ((3, OTHER), (19, SMALL))
+    ]  # fmt: skip
+    result = Pipeline().process([Lines(heard, AAA, "ais")], now_ts=NOW)
+    updates = [p for s, p in result.messages if s == subjects.vessel(int(p.get("mmsi", 0)))]
+    port = udp.getsockname()[1]
+    sink = relayed(output(port, AAA, "udp"), *updates, clock=updates[0]["observed_ts"] + 1)
+    try:
+        datagrams = [udp.recvfrom(65536)[0] for _ in range(2)]
+    finally:
+        sink.close()
+    messages = decoded([line for d in datagrams for line in d.split(b"\r\n")[:-1]])
+    assert sorted((m["mmsi"], m["msg_type"]) for m in messages) == [(OTHER, 1), (SMALL, 18)]
+    assert {(m["speed"], m["course"], m["heading"]) for m in messages} == {(8.2, 91.0, 90)}
