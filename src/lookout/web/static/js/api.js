@@ -54,6 +54,57 @@ export async function postJson(path) {
   return res.json();
 }
 
+async function failure(res) {
+  if (res.status === 401) return new Unauthorized("the token is not valid (any more)");
+  let detail = res.statusText;
+  try { detail = (await res.json()).detail; } catch { /* not JSON */ }
+  if (Array.isArray(detail)) {  // FastAPI's validation errors: "field: why" each
+    detail = detail.map((d) => {
+      const where = (d.loc || []).filter((p) => p !== "body").join(".");
+      return where ? `${where}: ${d.msg}` : d.msg;
+    }).join("; ");
+  }
+  return new Error(`${res.status} ${typeof detail === "string" ? detail : JSON.stringify(detail)}`);
+}
+
+// A POST (or another method) with a JSON body, answering JSON; errors as getJson, with
+// FastAPI's validation errors spelled out.
+export async function sendJson(path, body, method = "POST") {
+  const res = await fetch(new URL(path, location.origin), {
+    method, headers: headers({ "Content-Type": "application/json" }), body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res);
+  return res.json();
+}
+
+// A file as multipart/form-data (field `file`), answering JSON.
+export async function uploadFile(path, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const res = await fetch(new URL(path, location.origin), { method: "POST", headers: headers(), body: form });
+  if (!res.ok) throw await failure(res);
+  return res.json();
+}
+
+// A file the API sends as an attachment (the bearer token rules out a plain link): fetched,
+// then saved under the name of its Content-Disposition (else `fallback`).
+export async function download(path, fallback) {
+  const res = await fetch(new URL(path, location.origin), { headers: headers() });
+  if (!res.ok) throw await failure(res);
+  const blob = await res.blob();
+  const named = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  const name = named ? named[1] : fallback;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return { name, size: blob.size };
+}
+
 // POST /api/v1/auth/refresh: a new access token for the still-valid one; the session keeps
 // who it is and gets the new token and expiry. Returns the new expiry, or null when the
 // session is an API token (nothing to refresh).

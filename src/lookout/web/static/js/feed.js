@@ -41,7 +41,9 @@ export class Feed {
   }
 
   addAlert(alert) {
-    this.addEvent(alert.event, { title: alert.title, member: alert.member });
+    // An assistance request's event has no detector severity: the incident's is the alert's.
+    const event = alert.kind === "assistance_request" ? { ...alert.event, severity: alert.severity } : alert.event;
+    this.addEvent(event, { title: alert.title, member: alert.member });
   }
 
   titleOf(item) {
@@ -169,7 +171,7 @@ function stateText(mark) {
     : "Not acknowledged yet. Acknowledging or escalating tells your member's other watch officers at once; it cannot be undone.";
 }
 
-export async function eventPanel(feed, id, { openVessel, flyTo, onMark }) {
+export async function eventPanel(feed, id, { openVessel, flyTo, onMark, onIncident }) {
   const { event, versions } = await getJson(`/api/v1/events/${encodeURIComponent(id)}`);
   feed.addEvent(event);
   const item = feed.items.get(id);
@@ -201,7 +203,8 @@ export async function eventPanel(feed, id, { openVessel, flyTo, onMark }) {
     ]),
     el("div", { class: "actions" }, ack, esc,
       event.lat !== null && el("button", { type: "button", class: "ghost", onclick: () => flyTo(event.lon, event.lat) }, "Show on map"),
-      vessels.length === 1 && el("button", { type: "button", class: "ghost", onclick: () => openVessel(vessels[0]) }, "Vessel dossier (V)")),
+      vessels.length === 1 && el("button", { type: "button", class: "ghost", onclick: () => openVessel(vessels[0]) }, "Vessel dossier (V)"),
+      onIncident && el("button", { type: "button", id: "alert-incident", class: "ghost", onclick: () => onIncident(event) }, "Open incident")),
     el("p", { class: "note", id: "alert-state" }, stateText(mark)),
     el("h3", {}, "Measured values"),
     table(detailRows(event.details), "grid"),

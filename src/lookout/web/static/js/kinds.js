@@ -1,4 +1,5 @@
-// What each event kind means, in one line for the alert panel (from docs/detectors.md).
+// What each event kind means, in one line for the alert panel (from docs/detectors.md), and
+// the incident categories (docs/incidents.md).
 
 export const KIND_HELP = {
   zone_entry: "A vessel entered a watched zone. Into a territorial sea, internal or archipelagic waters of a state that is not its flag's, it is high severity.",
@@ -16,3 +17,22 @@ export const KIND_HELP = {
 };
 
 export const WHAT_TO_DO = "Check the vessel's dossier and the measured values; acknowledge once you have assessed it, escalate when it needs a response from your duty officer or another member.";
+
+// lookout.model.incidents.CATEGORIES, named as in docs/incidents.md (the browser test checks
+// that the two lists agree).
+export const INCIDENT_CATEGORIES = [
+  ["water_cannon", "Water cannon"],
+  ["laser", "Laser"],
+  ["ramming", "Ramming"],
+  ["blocking", "Blocking"],
+  ["dangerous_manoeuvre", "Dangerous manoeuvre"],
+  ["swarming", "Swarming"],
+  ["unsafe_approach", "Unsafe approach"],
+  ["incursion", "Incursion"],
+  ["illegal_fishing", "Illegal fishing"],
+  ["piracy_armed_robbery", "Piracy / armed robbery"],
+];
+
+export function categoryLabel(id) {
+  return INCIDENT_CATEGORIES.find(([c]) => c === id)?.[1] || String(id).replace(/_/g, " ");
+}

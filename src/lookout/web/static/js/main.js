@@ -5,12 +5,13 @@ import { CATEGORIES, categoryOf, el, memberFlags } from "./categories.js";
 import { vesselPanel } from "./dossier.js";
 import { Feed, eventPanel } from "./feed.js";
 import { Filters } from "./filters.js";
+import { Incidents, incidentOfRequest } from "./incidents.js";
 import { Replay } from "./replay.js";
 import { MapView, REGIMES, iconUrl } from "./mapview.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { map: null, feed: null, stream: null, flags: new Set(), members: new Set(), states: {}, regimes: new Set(), panel: null, exercise: false,
-  replay: null, filters: null, live: null, refreshTimer: null };
+  replay: null, filters: null, live: null, refreshTimer: null, incidents: null };
 const STREAM_KINDS = "vessel,event,alert,alert_state";
 const REFRESH_BEFORE_MS = 60_000; // refresh the access token a minute before it expires
 window.lookout = state; // for the browser tests and the curious
@@ -93,6 +94,7 @@ function addVessel(v) {
 }
 
 function showPanel(title, body, focus) {
+  if (state.panel?.kind !== "incident" && state.panel?.kind !== "report") state.map.markIncident(null);
   $("panel-title").textContent = title;
   $("panel-body").replaceChildren(...body.filter(Boolean));
   $("panel").hidden = false;
@@ -104,6 +106,8 @@ function closePanel() {
   $("panel").hidden = true;
   document.querySelector(".main").classList.remove("panel-open");
   state.panel = null;
+  state.map.picking = null;
+  state.map.markIncident(null);
   state.map.select(null);
   state.map.setTrack([]);
   $("feed").focus();
@@ -112,7 +116,8 @@ function closePanel() {
 async function openEvent(id, { focusPanel = false } = {}) {
   try {
     const shown = await eventPanel(state.feed, id, { openVessel, flyTo: (lon, lat) => state.map.flyTo(lon, lat),
-      onMark: (what) => markAlert(id, what) });
+      onMark: (what) => markAlert(id, what),
+      onIncident: state.incidents.canAct ? (event) => state.incidents.report(event) : null });
     state.panel = { kind: "event", id, event: shown.event };
     showPanel(shown.title, shown.body, focusPanel);
     if (shown.event.lat !== null) state.map.flyTo(shown.event.lon, shown.event.lat);
@@ -198,6 +203,7 @@ function onStream(kind, payload) {
   else if (kind === "event") state.feed.addEvent(payload);
   else if (kind === "alert") {
     state.feed.addAlert(payload);
+    if (payload.kind === "assistance_request") state.incidents.refresh().catch(handle);
     for (const mmsi of payload.mmsis?.length ? payload.mmsis : [payload.mmsi]) {
       if (mmsi && !state.map.vessels.has(mmsi)) {  // not on the map yet: fetch it
         getJson(`/api/v1/vessels/${mmsi}`).then(addVessel).catch(() => {});
@@ -341,6 +347,34 @@ function scheduleRefresh() {
   }, wait);
 }
 
+// -- incidents (incidents.js) ---------------------------------------------------------------
+
+// An alert of the feed: its panel, or for an assistance request the incident's page.
+function selectAlert(id, opts) {
+  const event = state.feed.items.get(id)?.event;
+  if (event?.kind === "assistance_request") state.incidents.open(incidentOfRequest(event));
+  else openEvent(id, opts);
+}
+
+function newIncidents() {
+  return new Incidents({
+    show: (title, body, key) => { state.panel = key; showPanel(title, body, true); },
+    current: () => (state.panel?.kind === "incident" ? state.panel.id : null),
+    flyTo: (lon, lat) => state.map.flyTo(lon, lat),
+    mark: (lon, lat) => state.map.markIncident(lon, lat),
+    pick: (done) => state.map.pick(done),
+    openEvent: (id) => { state.feed.select(id); },
+    openVessel,
+    vesselName: (mmsi) => state.feed.vesselName(mmsi),
+    onCount: (open, asked) => {
+      $("incidents-count").textContent = String(open);
+      $("incidents-button").classList.toggle("asked", asked > 0);
+      $("incidents-button").title = `${open} open incidents your member sees${asked ? `; ${asked} asking for assistance` : ""}`;
+    },
+    onError: handle,
+  });
+}
+
 let started = false;
 async function start() {
   const s = session();
@@ -362,7 +396,9 @@ async function start() {
     }
     MapView.maplibregl = maplibregl;
     state.map = new MapView($("map"), { onVessel: openVessel, onEvent: (id) => state.feed.select(id) });
-    state.feed = new Feed($("feed"), $("feed-filter"), { onSelect: (id, opts) => openEvent(id, opts) });
+    state.feed = new Feed($("feed"), $("feed-filter"), { onSelect: selectAlert });
+    state.incidents = newIncidents();
+    $("incidents-button").addEventListener("click", () => state.incidents.showList());
     state.feed.vesselName = (mmsi) => state.map.vessels.get(mmsi)?.v.name || null;
     state.feed.onRender = () => { state.map.setEvents(eventsOnMap(), state.feed.selected); refreshBanners(); };
     state.replay = new Replay({ slider: $("time-slider"), mode: $("time-mode"), live: $("time-live"),
@@ -379,6 +415,8 @@ async function start() {
   try {
     await state.map.ready;
     await loadPicture(picture);
+    await state.incidents.whoAmI().then(() => state.incidents.refresh())
+      .catch((err) => { if (err instanceof Unauthorized) throw err; console.warn("incidents not loaded", err); });
     state.stream = openStream(STREAM_KINDS, onStream, onLinkState);
     scheduleRefresh();
   } catch (err) {

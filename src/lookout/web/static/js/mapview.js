@@ -151,11 +151,20 @@ export class MapView {
       this._resolveReady();
     });
     for (const layer of ["vessel-icons", "vessel-dots"]) {
-      this.map.on("click", layer, (e) => onVessel(e.features[0].properties.mmsi));
+      this.map.on("click", layer, (e) => { if (!this.picking) onVessel(e.features[0].properties.mmsi); });
       this.map.on("mouseenter", layer, () => { this.map.getCanvas().style.cursor = "pointer"; });
       this.map.on("mouseleave", layer, () => { this.map.getCanvas().style.cursor = ""; });
     }
-    this.map.on("click", "events", (e) => onEvent(e.features[0].properties.id));
+    this.map.on("click", "events", (e) => { if (!this.picking) onEvent(e.features[0].properties.id); });
+    this.picking = null; // pick(): the next click's position goes there, and opens nothing
+    this.map.on("click", (e) => {
+      const done = this.picking;
+      if (!done) return;
+      setTimeout(() => { this.picking = null; }, 0); // after the layers' handlers of this click
+      this.map.getCanvas().style.cursor = "";
+      done(e.lngLat);
+    });
+    this.incidentMarker = null;
     this._popups(this.constructor.maplibregl);
     this.map.on("zoomend", () => { this.dirty = true; }); // trails appear when zoomed in
     // Frame time, smoothed: where drawing is slow (software WebGL, a busy machine) the
@@ -188,6 +197,7 @@ export class MapView {
       this.map.on("mouseleave", layer, () => tip.remove());
     }
     this.map.on("click", "zone-fill", (e) => {
+      if (this.picking) return;
       const hit = this.map.queryRenderedFeatures(e.point, { layers: ["vessel-icons", "vessel-dots", "events"] });
       if (hit.length) return;
       const zones = e.features.map((f) => f.properties);
@@ -290,6 +300,26 @@ export class MapView {
       properties: { id: e.id, severity: e.severity, sel: e.id === selectedId },
     }));
     this.map.getSource("events")?.setData({ type: "FeatureCollection", features });
+  }
+
+  // The next click on the map gives its position ({lng, lat}) to `done`.
+  pick(done) {
+    this.picking = done;
+    this.map.getCanvas().style.cursor = "crosshair";
+  }
+
+  // A marker where the incident shown happened (lon, lat), or none (null).
+  markIncident(lon, lat) {
+    if (lon === null || lon === undefined) {
+      this.incidentMarker?.remove();
+      this.incidentMarker = null;
+      return;
+    }
+    if (!this.incidentMarker) {
+      const element = el("div", { class: "incident-marker", title: "the incident's place" });
+      this.incidentMarker = new this.constructor.maplibregl.Marker({ element });
+    }
+    this.incidentMarker.setLngLat([lon, lat]).addTo(this.map);
   }
 
   flyTo(lon, lat, zoom = 9) {
