@@ -37,10 +37,12 @@ class Node:
     proc: subprocess.Popen[str] | None = None
     url: str = ""
     log: list[str] = field(default_factory=list)
+    args: tuple[str, ...] = ()
+    """More ``lookout serve`` options (``--log-level debug``)."""
 
     def start(self, timeout_s: float = 60.0) -> Node:
         args = [sys.executable, "-m", "lookout.cli.main", "serve", "--role", self.role]
-        args += ["--host", "127.0.0.1", "--port", "0"]
+        args += ["--host", "127.0.0.1", "--port", "0", *self.args]
         self.proc = subprocess.Popen(
             args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=self.env
         )

@@ -35,6 +35,7 @@ from lookout.storage.memory import MemoryStore
 pytestmark = pytest.mark.slow
 
 nats_bus = import_or_missing("lookout.bus.nats", reason="nats-py is not installed")
+nats_leases = import_or_missing("lookout.bus.nats_leases", reason="nats-py is not installed")
 psycopg = import_or_missing("psycopg", reason="psycopg is not installed")
 
 NATS_URL = os.environ.get("LOOKOUT_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -60,6 +61,7 @@ def prefix() -> Iterator[str]:
         missing(f"NATS with JetStream not reachable at {NATS_URL}: {exc}")
     yield name
     nats_bus.delete_streams(NATS_URL, name)
+    nats_leases.delete_buckets(NATS_URL, name)
 
 
 @pytest.fixture
@@ -325,7 +327,13 @@ def test_a_batch_whose_first_try_failed_is_stored_exactly_once(
         raw_batch([Lines(b, "dk", "dma", 1.7e9 + i)], f"dma:batch-{i}", 1.7e9 + i)
         for i, b in enumerate(batches[:5])
     ]
-    settings = Settings(bus="nats", store="postgis", process_ack_wait_s=ACK_WAIT_S)
+    settings = Settings(
+        bus="nats",
+        store="postgis",
+        nats_url=NATS_URL,
+        nats_stream_prefix=prefix,
+        process_ack_wait_s=ACK_WAIT_S,
+    )
     with ProcessNode(settings, list, store=store, bus=bus) as node:
         bus.publish_many([(r.subject, r.payload) for r in raws], msg_ids=[r.msg_id for r in raws])
         assert bus.flush(30.0)

@@ -95,6 +95,16 @@ class Settings:
     process_ack_wait_s: float = 30.0
     """How long a process node may hold a raw batch before JetStream gives it to another
     (after a crash), seconds. Env ``LOOKOUT_PROCESS_ACK_WAIT_S``."""
+    process_partitions: int = 16
+    """Vessel partitions of the scale-out roles (a hash of the MMSI); every ingest and process
+    node of a deployment must use the same number. Env ``LOOKOUT_PROCESS_PARTITIONS``."""
+    process_lease_ttl_s: float = 10.0
+    """How long a process node's membership and partition leases last unless renewed
+    (renewed every third of it); a dead node's partitions move after at most this, seconds.
+    Env ``LOOKOUT_PROCESS_LEASE_TTL_S``."""
+    process_node_id: str = ""
+    """This process node's name in the membership (empty: ``<host>-<pid>``).
+    Env ``LOOKOUT_PROCESS_NODE_ID``."""
     api_tokens: dict[str, str] = field(default_factory=dict, repr=False)
     """Bearer token -> actor name for API reads. Env ``LOOKOUT_API_TOKENS_FILE`` (JSON)."""
     api_tokens_member: str = "LOCAL"
@@ -193,6 +203,9 @@ class Settings:
             nats_replicas=int(_env("NATS_REPLICAS", "1")),
             role=_env("ROLE", "all").lower(),
             process_ack_wait_s=float(_env("PROCESS_ACK_WAIT_S", "30")),
+            process_partitions=int(_env("PROCESS_PARTITIONS", "16")),
+            process_lease_ttl_s=float(_env("PROCESS_LEASE_TTL_S", "10")),
+            process_node_id=_env("PROCESS_NODE_ID", ""),
             api_tokens=tokens,
             api_tokens_member=_env("API_TOKENS_MEMBER", "LOCAL"),
             token_ttl_s=float(_env("TOKEN_TTL_S", "900")),

@@ -29,16 +29,16 @@ def test_every_kind_of_item_survives_the_raw_message() -> None:
         Detection("S1-1", 1.5e9, 9.7, 115.8, "sar", member="ph", feed="ph/sat"),
         Rejection(RejectReason.BAD_CHECKSUM, "kyst", "!AIVDM,bad", "checksum"),
     ]
-    batch = raw_batch(items, None, 1.6e9)
+    batch = raw_batch(items, None, 1.6e9, partition=3)
     assert decode_items(batch.payload["items"]) == items
-    assert batch.subject == "lookout.raw.no.kyst"
+    assert batch.subject == "lookout.raw.3.no.kyst"
 
 
 def test_a_keyed_push_keeps_its_id_and_receipt_key_when_re_sent_later() -> None:
     first = raw_batch([Lines([LINE], "no", "kyst", 1.0)], "source:no/kyst:b-1", 1.0)
     again = raw_batch([Lines([LINE], "no", "kyst", 9.0)], "source:no/kyst:b-1", 9.0)
     assert first.msg_id == again.msg_id
-    assert receipt_key(first.payload) == "source:no/kyst:b-1"
+    assert receipt_key(first.payload) == "source:no/kyst:b-1@p0"
 
 
 def test_unkeyed_batches_sent_at_different_times_are_different_messages() -> None:
@@ -121,7 +121,9 @@ def test_a_push_is_answered_only_after_the_bus_took_it(node: Any) -> None:
     bus.gate.set()
     assert future.result(10).lines == 3
     (subject, payload, msg_id), *_ = bus.published
-    assert subject == "lookout.raw.no.kyst" and payload["key"] == "source:no/kyst:b-1"
+    part = payload["partition"]
+    assert subject == f"lookout.raw.{part}.no.kyst"
+    assert payload["key"] == f"source:no/kyst:b-1@p{part}"
     assert msg_id == payload["id"]
 
 

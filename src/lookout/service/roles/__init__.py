@@ -3,7 +3,8 @@
 - ``all`` (the default): one process does everything (:class:`~lookout.service.runtime.Runtime`).
 - ``ingest``: runs the sources and the push routes, publishes raw batches to JetStream and
   acknowledges a push once JetStream stored it (:class:`~lookout.service.roles.ingest.IngestNode`).
-- ``process``: a durable consumer of the raw stream: pipeline, shared store, then the bus
+- ``process``: the vessel partitions it holds a lease on, one durable consumer and pipeline
+  each (and the pairwise detectors when it holds that lease): shared store, then the bus
   (:class:`~lookout.service.roles.process.ProcessNode`).
 - ``api``: the read API and the event stream from the shared store and the bus; pushes are
   answered 503 (:class:`~lookout.service.roles.api.ApiNode`).

@@ -2,11 +2,14 @@
 
 It runs the configured sources and the push routes of the API, micro-batches what they submit
 exactly like the embedded runtime (``batch_max_lines`` / ``batch_max_wait_ms``), and publishes
-each closed batch as raw messages (:mod:`lookout.service.roles.raw`): one per keyed push, and
-one per ``(member, source)`` for everything else in the batch. A submission is answered only
-after JetStream acknowledged its message (durable there; docs/nats.md for the server's
-``sync_interval``), so an acknowledged push is never lost; a refused or timed-out publish fails
-its submissions (HTTP 500: nothing acknowledged, the sender re-sends). Decoding happens on the
+each closed batch as raw messages (:mod:`lookout.service.roles.raw`): a keyed push, and
+everything else of one ``(member, source)`` in the batch, is split by vessel partition
+(:mod:`lookout.service.roles.routing`: each line's MMSI read, not decoded) into one message
+per partition it touches. A submission is answered only after JetStream acknowledged every
+message of it (durable there; docs/nats.md for the server's ``sync_interval``), so an
+acknowledged push is never lost; a refused or timed-out publish fails its submissions (HTTP
+500: nothing acknowledged, the sender re-sends; the parts JetStream did store are dropped
+there as duplicates of the re-send, or skipped by their receipts). Decoding happens on the
 process nodes, so an ingest receipt counts the lines taken, not what they decoded to.
 
 It holds no store: read routes answer 503 (:class:`~lookout.service.roles.NotServedHere`).
@@ -23,8 +26,9 @@ from lookout.model import IngestReceipt
 from lookout.pipeline.ports import SourceItem, Store
 from lookout.service.access import Access
 from lookout.service.roles import NotServedHere
-from lookout.service.roles.raw import RawBatch, raw_batch, raw_subject
-from lookout.service.runtime import AUDIT_FILE, Runtime, _Pending
+from lookout.service.roles.raw import RawBatch, raw_batches, raw_subject
+from lookout.service.roles.routing import PartitionRouter
+from lookout.service.runtime import Runtime, _Pending
 from lookout.storage.audit import AuditLog
 
 __all__ = ["IngestNode"]
@@ -32,24 +36,29 @@ __all__ = ["IngestNode"]
 log = logging.getLogger(__name__)
 
 
-def _batches(pending: Sequence[_Pending], sent_ts: float) -> list[tuple[RawBatch, list[_Pending]]]:
+def _batches(
+    pending: Sequence[_Pending], sent_ts: float, router: PartitionRouter
+) -> list[tuple[RawBatch, list[_Pending]]]:
     """Raw messages for a closed micro-batch and the submissions each one acknowledges."""
     out: list[tuple[RawBatch, list[_Pending]]] = []
     loose: dict[str, tuple[list[SourceItem], list[_Pending]]] = {}
     for p in pending:
         if p.key is not None:
-            out.append((raw_batch(p.items, p.key, sent_ts), [p]))
+            out += [(b, [p]) for b in raw_batches(router.split(p.items), p.items, p.key, sent_ts)]
             continue
         subject = raw_subject(p.items)
         items, owners = loose.setdefault(subject, ([], []))
         items.extend(p.items)
         owners.append(p)
-    out += [(raw_batch(items, None, sent_ts), owners) for items, owners in loose.values()]
+    for items, owners in loose.values():
+        out += [(b, owners) for b in raw_batches(router.split(items), items, None, sent_ts)]
     return out
 
 
 class IngestNode(Runtime):
     """Sources and push routes publishing raw batches; see the module docstring."""
+
+    _router: PartitionRouter | None = None
 
     @property
     def store(self) -> Store:
@@ -58,13 +67,23 @@ class IngestNode(Runtime):
         )
 
     def start(self) -> None:
-        """Open the identity and audit files of the data dir, start batching and the sources."""
+        """Open identity and audit log (shared in PostgreSQL when the settings name its
+        database, so push keys added with the CLI anywhere are honoured here; else the data
+        dir's files), start batching and the sources."""
         if self._thread is not None:
             return
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.audit = AuditLog(self.settings.data_dir / AUDIT_FILE)
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        shared = settings.database_url if settings.store == "postgis" else None
+        if settings.store == "postgis" and not shared:
+            log.warning(
+                "store = postgis without database_url: this ingest node checks push keys "
+                "against %s, not the shared identity",
+                settings.data_dir,
+            )
+        self.audit = AuditLog.open(settings.data_dir, shared or None)
         self.audit.append("lookout", "configuration", "settings", self._configuration())
-        self.access = Access.open(self.settings.data_dir, audit=self.audit)
+        self.access = Access.open(settings.data_dir, shared or None, audit=self.audit)
         self._thread = threading.Thread(target=self._run, name="lookout-ingest", daemon=True)
         self._thread.start()
         for cfg in list(self._sources.values()):
@@ -76,7 +95,9 @@ class IngestNode(Runtime):
         if not pending:
             return
         started = time.perf_counter()
-        batches = _batches(pending, self._clock())
+        if self._router is None:
+            self._router = PartitionRouter(self.settings.process_partitions)
+        batches = _batches(pending, self._clock(), self._router)
         try:
             publish_many = getattr(self.bus, "publish_many")  # noqa: B009 - NatsBus only
             publish_many(
@@ -89,9 +110,8 @@ class IngestNode(Runtime):
             self._fail(list(pending), exc)
             self._release(pending)
             return
-        for _, owners in batches:
-            for p in owners:
-                p.future.set_result(IngestReceipt(lines=p.lines, accepted=0))
+        for p in pending:
+            p.future.set_result(IngestReceipt(lines=p.lines, accepted=0))
         self._release(pending)
         self._stats["batches"] += 1
         self._stats["submissions"] += len(pending)

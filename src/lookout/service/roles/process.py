@@ -1,10 +1,29 @@
 """The process node (``lookout serve --role process``): raw batches -> pipeline -> shared store.
 
-A durable JetStream consumer of the raw stream under one name, :data:`CONSUMER`, shared by
-every process node of a deployment, so JetStream hands each raw message to one of them. For
-each message, in stream order:
+**Partitions.** Ingest nodes publish each batch split by vessel partition (a hash of the MMSI,
+``process_partitions``, :mod:`lookout.service.roles.routing`) on
+``lookout.raw.<partition>.<member>.<source>``. Each partition has its own durable consumer
+(``lookout-process-p<N>``) and is owned by exactly one process node at a time, by lease
+(:mod:`lookout.service.roles.partitions`, :class:`~lookout.bus.nats_leases.LeaseTable`). The
+owner runs one :class:`~lookout.pipeline.engine.Pipeline` per owned partition, with the
+per-vessel detectors, so each vessel's state and per-vessel detectors live on one node.
+The detectors that compare vessels (encounter, close approach, shadowing, swarm, dark vessel:
+:func:`~lookout.service.roles.partitions.is_pairwise`) run on the holder of the ``pairwise``
+lease: its own durable consumer (``lookout-pairwise``) of every partition's raw messages and a
+pipeline with only those detectors; it stores and publishes only their events (each raw
+message committed once under the receipt ``pairwise:<receipt key>``).
 
-1. if the store already holds the message's receipt (the sender's idempotency key, else
+**Hand-over.** A node that gives up a partition (a node joined, or it stops) finishes the
+message in hand, saves its pipeline's snapshot in the snapshot bucket, then releases the lease;
+the next owner restores that snapshot (and deletes it) and resumes from the partition's
+durable consumer. A node that dies hands nothing over: its leases lapse after
+``process_lease_ttl_s``, the next owner starts a fresh pipeline (vessels recalled from the
+store, detectors afresh, as after a crash), and the messages the dead node held come back
+after ``process_ack_wait_s``.
+
+For each raw message, in partition order:
+
+1. if the store already holds the message's receipt (its idempotency key, else
    ``raw:<message id>``), it was committed before (a redelivery after a crash between commit
    and acknowledgement): it is acknowledged and nothing is stored again;
 2. otherwise the pipeline processes it (``now_ts`` = when the ingest node published it) and the
@@ -13,58 +32,86 @@ each message, in stream order:
 4. the consumer acknowledges the message (only now: a node killed before this point leaves it
    to be redelivered after ``process_ack_wait_s``).
 
+A message is not processed once this node's lease on its partition may have lapsed
+(:meth:`~lookout.service.roles.partitions.Ownership.valid`): it is handed back
+(:class:`LeaseLost`) for the next owner.
+
 A pipeline or commit failure makes the message come back (``retry_delay_s``, then the dead
-letters after ``max_deliver`` tries) and replaces the pipeline by a fresh one: its in-memory
-state had seen a batch that was not stored, and keeping it would dedupe the redelivered lines
-away. Vessels are recalled from the store; detectors restart, as after a crash.
+letters after ``max_deliver`` tries) and replaces that partition's pipeline by a fresh one: its
+in-memory state had seen a batch that was not stored, and keeping it would dedupe the
+redelivered lines away.
 
 A store outage (PostgreSQL restarting) does not spend the message's tries: when a failure
 comes with a store that does not answer (``ping``), the node holds the message and asks the
 store every ``OUTAGE_RETRY_S`` until it answers, then tries the message again (fresh
 pipeline); it stops fetching meanwhile, so the raw stream holds the backlog. A message held
-past ``process_ack_wait_s`` is also redelivered (to another node, or here later) and found
-committed by its receipt.
-
-This first slice does not partition by vessel: with several process nodes, JetStream spreads
-raw batches over them, so one vessel's reports may be fused on two nodes, each with its own
-per-vessel state (docs/deployment.md says what that means). Run one process node per
-deployment, with a standby, until partitioning lands.
+past ``process_ack_wait_s`` is also redelivered and found committed by its receipt.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from lookout.detectors.base import Detector
 from lookout.pipeline import subjects
 from lookout.pipeline.engine import Pipeline, PipelineConfig, Submission
-from lookout.pipeline.ports import Bus, Store
-from lookout.service.roles.raw import FORMAT, decode_items, receipt_key
+from lookout.pipeline.ports import Bus, Store, StoreBatch
+from lookout.service.roles.partitions import PAIRWISE, Ownership, is_pairwise, lease_names
+from lookout.service.roles.raw import FORMAT, decode_items, partition_pattern, receipt_key
 from lookout.service.runtime import OUTAGE_RETRY_S, open_bus, open_store
 from lookout.service.settings import Settings
 
-__all__ = ["CONSUMER", "ProcessNode"]
+__all__ = ["CONSUMER", "LeaseLost", "ProcessNode"]
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "lookout-process"
-"""The durable consumer name every process node of a deployment shares."""
+"""The durable consumer names: ``lookout-process-p<N>`` per partition, ``lookout-pairwise``."""
 
 FETCH_BATCH = 1
 """Raw messages a node fetches at a time. One: a fetch returns as soon as a message is there
-(a larger fetch waits up to half a second to fill), and a busy node holds no backlog that an
-idle one could take. A raw batch is hundreds of lines: the fetch's round trip is small."""
+(a larger fetch waits up to half a second to fill), and a node giving a partition up holds no
+backlog the next owner could take. A raw batch is hundreds of lines: the round trip is small."""
+
+_EVENT_SUBJECTS = (subjects.EVENTS[:-1], subjects.ALERTS[:-1])
+
+
+class LeaseLost(RuntimeError):
+    """This node's lease on the message's partition may have lapsed: not processed here."""
+
+
+@dataclass
+class _Work:
+    """What runs under one lease: its pipeline and its durable consumer."""
+
+    name: str
+    pipeline: Pipeline
+    consumer: Any = None
+
+    @property
+    def stopping(self) -> bool:
+        return self.consumer is not None and bool(self.consumer.stopping.is_set())
+
+
+def _node_id(settings: Settings) -> str:
+    given = settings.process_node_id
+    name = given or f"{socket.gethostname()}-{os.getpid()}"
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
 class ProcessNode:
-    """Consumes raw batches into the shared store; see the module docstring.
+    """Consumes the partitions it owns into the shared store; see the module docstring.
 
-    ``detectors`` builds a fresh detector suite (called at start and after a failed batch).
-    Counters: ``stored`` messages committed, ``skipped`` redeliveries already committed,
-    ``failed`` messages whose processing or commit failed (they come back).
+    ``detectors`` builds a fresh detector suite (called per partition, at a take-over and
+    after a failed batch). Counters: ``stored`` messages committed, ``skipped`` redeliveries
+    already committed, ``failed`` messages whose processing or commit failed (they come back).
     """
 
     def __init__(
@@ -79,8 +126,9 @@ class ProcessNode:
         self._detectors = detectors
         self._store = store
         self._bus = bus
-        self._consumer: Any = None
-        self._pipeline: Pipeline | None = None
+        self.node_id = _node_id(settings)
+        self._ownership: Ownership | None = None
+        self._work: dict[str, _Work] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.stored = 0
@@ -93,31 +141,42 @@ class ProcessNode:
             raise RuntimeError("process node not started")
         return self._store
 
+    @property
+    def owned(self) -> list[str]:
+        """The leases this node works on now (``p<N>``, ``pairwise``)."""
+        with self._lock:
+            return sorted(self._work)
+
     def start(self) -> None:
-        """Open the store and the bus, then consume the raw stream."""
+        """Open the store, the bus and the lease table, join and take this node's share."""
+        from lookout.bus.nats_leases import LeaseTable
+
         if self._store is None:
             self._store = open_store(self.settings)
         if self._bus is None:
             self._bus = open_bus(self.settings)
-        self._pipeline = self._new_pipeline()
-        consume = getattr(self._bus, "consume", None)
-        if consume is None:
+        if getattr(self._bus, "consume", None) is None:
             raise RuntimeError("--role process needs a bus with durable consumers (bus = nats)")
-        self._consumer = consume(
-            CONSUMER,
-            subjects.RAW,
-            self._handle,
-            ack_wait_s=self.settings.process_ack_wait_s,
-            batch=FETCH_BATCH,
+        pairwise = any(is_pairwise(d) for d in self._detectors())
+        leases = LeaseTable(
+            self.settings.nats_url,
+            prefix=self.settings.nats_stream_prefix,
+            node_id=self.node_id,
+            ttl_s=self.settings.process_lease_ttl_s,
+            replicas=self.settings.nats_replicas,
         )
-        log.info("process node consuming %s as %s", subjects.RAW, CONSUMER)
+        names = lease_names(self.settings.process_partitions, pairwise)
+        self._ownership = Ownership(leases, names, self._take, self._give)
+        self._ownership.start()
+        log.info("process node %s consuming; owns %s", self.node_id, " ".join(self.owned))
 
     def stop(self) -> None:
-        """Finish the message in hand, give the fetched ones back, close bus and store."""
+        """Finish the messages in hand, hand every partition over, close bus and store."""
         self._stopping.set()
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+        if self._ownership is not None:
+            self._ownership.stop()
+            self._ownership.leases.close()
+            self._ownership = None
         if self._bus is not None:
             self._bus.close()
         if self._store is not None:
@@ -130,23 +189,88 @@ class ProcessNode:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _new_pipeline(self) -> Pipeline:
+    # -- taking and giving leases -------------------------------------------------------------
+
+    def _take(self, name: str) -> None:
+        """Start work on a lease just acquired: restore a handed-over snapshot, consume."""
+        assert self._ownership is not None
+        leases = self._ownership.leases
+        work = _Work(name, self._new_pipeline(name))
+        snapshot = leases.load(name)
+        if snapshot is not None:
+            work.pipeline.restore(snapshot)
+            leases.discard(name)  # used once: after a crash of this owner it would be stale
+        pattern = subjects.RAW if name == PAIRWISE else partition_pattern(int(name[1:]))
+        consumer = "lookout-pairwise" if name == PAIRWISE else f"{CONSUMER}-{name}"
+        took_at = time.time()  # before the first message can be handled
+        with self._lock:
+            self._work[name] = work
+        consume = getattr(self._bus, "consume")  # noqa: B009 - NatsBus only
+        work.consumer = consume(
+            consumer,
+            pattern,
+            lambda subject, payload: self._handle(work, payload),
+            ack_wait_s=self.settings.process_ack_wait_s,
+            batch=FETCH_BATCH,
+        )
+        how = "its hand-over snapshot" if snapshot is not None else "a fresh pipeline"
+        log.info("took %s from %s at=%.3f", name, how, took_at)
+
+    def _give(self, names: list[str], clean: bool) -> None:
+        """Stop work on ``names``: their messages in hand finish; ``clean``: save snapshots."""
+        with self._lock:
+            works = [w for n in names if (w := self._work.get(n)) is not None]
+        for work in works:
+            work.consumer.stopping.set()  # all at once: each stops within one fetch wait
+        for work in works:
+            work.consumer.close()
+        assert self._ownership is not None
+        for work in works:
+            with self._lock:  # no message of it is in hand any more
+                self._work.pop(work.name, None)
+                snapshot = work.pipeline.snapshot() if clean else None
+            if snapshot is not None:
+                try:
+                    self._ownership.leases.save(work.name, snapshot)
+                except Exception:
+                    log.exception(
+                        "saving the snapshot of %s failed; the next owner starts afresh", work.name
+                    )
+            log.info(
+                "released %s (%s) at=%.3f",
+                work.name,
+                "snapshot saved" if clean else "lease lapsed",
+                time.time(),
+            )
+
+    def _new_pipeline(self, name: str) -> Pipeline:
         simulated = frozenset((c.member, c.name) for c in self.settings.sources if c.simulated)
-        detectors: list[Detector[Any]] = list(self._detectors())
+        suite: list[Detector[Any]] = list(self._detectors())
+        if name == PAIRWISE:
+            return Pipeline(
+                PipelineConfig(simulated_sources=simulated, publish_vessels=False),
+                detectors=[d for d in suite if is_pairwise(d)],
+            )
         return Pipeline(
             PipelineConfig(simulated_sources=simulated),
-            detectors=detectors,
+            detectors=[d for d in suite if not is_pairwise(d)],
             recall=self.store.vessel,
         )
 
-    def _handle(self, subject: str, payload: Mapping[str, Any]) -> None:
+    # -- one raw message ----------------------------------------------------------------------
+
+    def _handle(self, work: _Work, payload: Mapping[str, Any]) -> None:
         """One raw message: skip if committed, else process, commit, publish (see above)."""
         if payload.get("v") != FORMAT:
             raise ValueError(f"raw batch format {payload.get('v')!r} unknown (want {FORMAT})")
         key = receipt_key(payload)
+        if work.name == PAIRWISE:
+            key = f"{PAIRWISE}:{key}"
         while True:
             try:
-                return self._handle_once(key, payload)
+                return self._handle_once(work, key, payload)
+            except LeaseLost:
+                raise
             except Exception:
                 if not self._wait_for_store():
                     raise
@@ -164,25 +288,51 @@ class ProcessNode:
                 return True
         return False
 
-    def _handle_once(self, key: str, payload: Mapping[str, Any]) -> None:
+    def _check_lease(self, work: _Work) -> None:
+        ownership = self._ownership
+        if ownership is None or not ownership.valid(work.name):
+            raise LeaseLost(f"the lease on {work.name} may have lapsed; left to its next owner")
+
+    def _wait_for_lease(self, work: _Work) -> None:
+        """Before a message: wait while a late lease round has not renewed the lease yet
+        (a loaded machine), until it does or the work on it stops (then LeaseLost)."""
+        ownership = self._ownership
+        while ownership is not None and not ownership.valid(work.name):
+            if work.stopping or self._stopping.is_set():
+                self._check_lease(work)
+            time.sleep(0.05)
+
+    def _handle_once(self, work: _Work, key: str, payload: Mapping[str, Any]) -> None:
+        self._wait_for_lease(work)
         with self._lock:
+            self._check_lease(work)
             if self.store.receipt(key) is not None:
                 self.skipped += 1
                 return
-            pipeline = self._pipeline
-            assert pipeline is not None, "process node not started"
             try:
                 items = decode_items(payload["items"])
-                result = pipeline.process(
+                result = work.pipeline.process(
                     [Submission(items, key)], now_ts=float(payload["sent_ts"]), publish_vessels=True
                 )
-                self.store.write(result.store)
+                messages = result.messages
+                batch = result.store
+                if work.name == PAIRWISE:  # only the pairwise detectors' events are its own
+                    batch = StoreBatch(
+                        receipts=batch.receipts, received_ts=batch.received_ts, events=batch.events
+                    )
+                    messages = [m for m in messages if m[0].startswith(_EVENT_SUBJECTS)]
+                self._check_lease(work)
+                self.store.write(batch)
+            except LeaseLost:
+                work.pipeline = self._new_pipeline(work.name)
+                raise
             except Exception:
                 self.failed += 1
-                self._pipeline = self._new_pipeline()
+                work.pipeline = self._new_pipeline(work.name)
                 raise
             self.stored += 1
-        self._publish(result.messages)
+            log.debug("committed %s on %s at=%.3f", key, work.name, time.time())
+        self._publish(messages)
 
     def _publish(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         """Publish a committed batch's messages; a failure is logged (the store has them)."""

@@ -1,15 +1,18 @@
 """Raw batches on the bus: what an ingest node publishes and a process node consumes.
 
-One message carries the items of one push (or of several source submissions that closed one
-micro-batch together) as JSON, on ``lookout.raw.<member>.<source>``:
+One push (or several source submissions that closed one micro-batch together) is split by
+vessel partition (:mod:`lookout.service.roles.routing`); one message carries the items of one
+partition as JSON, on ``lookout.raw.<partition>.<member>.<source>``:
 
-``{"v": 1, "id": ..., "key": ..., "sent_ts": ..., "items": [{"t": "lines", ...}, ...]}``
+``{"v": 2, "id": ..., "key": ..., "partition": ..., "sent_ts": ..., "items": [...]}``
 
 - ``id`` is the message's ``Nats-Msg-Id`` (JetStream drops a copy within its duplicate
-  window) and, prefixed ``raw:``, the store's receipt key for a batch without a sender key:
-  a redelivered message finds its receipt and is not stored twice.
-- ``key`` is the sender's idempotency key (scoped to its source), or ``None``; the id of a
-  keyed batch is derived from it, so a re-sent push is the same message.
+  window): a hash of the batch's key (or content) and the partition. Prefixed ``raw:``, it is
+  the store's receipt key of a part without a sender key: a redelivered message finds its
+  receipt and is not stored twice.
+- ``key`` is the part's idempotency key: the sender's key (scoped to its source) with
+  ``@p<partition>``, or ``None``; the id of a keyed part is derived from it, so a re-sent push
+  gives the same messages and each part is committed once.
 - ``sent_ts`` is when the ingest node published it: the pipeline's ``now_ts`` for lines
   without a time of their own, so a redelivery is processed exactly as the first delivery.
 """
@@ -33,13 +36,16 @@ __all__ = [
     "RawBatch",
     "decode_items",
     "encode_items",
+    "partition_pattern",
     "raw_batch",
+    "raw_batches",
     "raw_subject",
     "receipt_key",
 ]
 
-FORMAT = 1
-"""The payload's ``v``: a process node refuses (dead-letters) a format it does not know."""
+FORMAT = 2
+"""The payload's ``v``: a process node refuses (dead-letters) a format it does not know
+(1: the unpartitioned messages before partitioning, on ``lookout.raw.<member>.<source>``)."""
 
 _TAGS: dict[type[Any], str] = {
     Lines: "lines",
@@ -96,9 +102,14 @@ def decode_items(rows: Sequence[Mapping[str, Any]]) -> list[SourceItem]:
     return items
 
 
-def raw_subject(items: Sequence[SourceItem]) -> str:
-    """``lookout.raw.<member>.<source>`` of the first item that names them."""
-    return subjects.raw(*_origin(items))
+def raw_subject(items: Sequence[SourceItem], partition: int = 0) -> str:
+    """``lookout.raw.<partition>.<member>.<source>`` of the first item that names them."""
+    return subjects.raw(*_origin(items)).replace(".raw.", f".raw.{partition}.", 1)
+
+
+def partition_pattern(partition: int) -> str:
+    """The subjects of one partition's raw messages (a consumer's filter)."""
+    return f"{subjects.PREFIX}.raw.{partition}.>"
 
 
 def _origin(items: Sequence[SourceItem]) -> tuple[str, str]:
@@ -113,14 +124,44 @@ def _origin(items: Sequence[SourceItem]) -> tuple[str, str]:
     return "_", "_"
 
 
-def raw_batch(items: Sequence[SourceItem], key: str | None, sent_ts: float) -> RawBatch:
-    """The raw message of ``items``; its id is a hash of the sender's key, else of the items
-    and ``sent_ts`` (two pushes of the same lines at different times are two batches)."""
-    encoded = encode_items(items)
+def raw_batch(
+    items: Sequence[SourceItem], key: str | None, sent_ts: float, partition: int = 0
+) -> RawBatch:
+    """The raw message of ``items``, all of one partition; see :func:`raw_batches`."""
+    return _part(_batch_digest(items, key, sent_ts), items, key, sent_ts, partition)
+
+
+def raw_batches(
+    parts: Mapping[int, Sequence[SourceItem]],
+    whole: Sequence[SourceItem],
+    key: str | None,
+    sent_ts: float,
+) -> list[RawBatch]:
+    """One raw message per partition of a batch (``parts``: the partitions' items, from
+    :meth:`~lookout.service.roles.routing.PartitionRouter.split` of ``whole``)."""
+    digest = _batch_digest(whole, key, sent_ts)
+    return [_part(digest, items, key, sent_ts, p) for p, items in sorted(parts.items())]
+
+
+def _batch_digest(items: Sequence[SourceItem], key: str | None, sent_ts: float) -> bytes:
+    """A hash of the sender's key, else of the items and ``sent_ts`` (two pushes of the same
+    lines at different times are two batches)."""
     if key:
-        digest = hashlib.blake2b(b"key\0" + key.encode(), digest_size=16).hexdigest()
-    else:
-        body = orjson.dumps([sent_ts, encoded], option=orjson.OPT_SORT_KEYS)
-        digest = hashlib.blake2b(b"items\0" + body, digest_size=16).hexdigest()
-    payload = {"v": FORMAT, "id": digest, "key": key, "sent_ts": sent_ts, "items": encoded}
-    return RawBatch(raw_subject(items), payload, digest)
+        return hashlib.blake2b(b"key\0" + key.encode(), digest_size=16).digest()
+    body = orjson.dumps([sent_ts, encode_items(items)], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(b"items\0" + body, digest_size=16).digest()
+
+
+def _part(
+    digest: bytes, items: Sequence[SourceItem], key: str | None, sent_ts: float, partition: int
+) -> RawBatch:
+    msg_id = hashlib.blake2b(digest + b"@%d" % partition, digest_size=16).hexdigest()
+    payload = {
+        "v": FORMAT,
+        "id": msg_id,
+        "key": f"{key}@p{partition}" if key else None,
+        "partition": partition,
+        "sent_ts": sent_ts,
+        "items": encode_items(items),
+    }
+    return RawBatch(raw_subject(items, partition), payload, msg_id)

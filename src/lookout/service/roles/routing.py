@@ -1,0 +1,203 @@
+"""Which partition a raw line belongs to: the hash of its vessel's MMSI (docs/deployment.md).
+
+An ingest node routes *raw lines*, not decoded observations: it reads just enough of each line
+to know its vessel (the MMSI in the first 38 bits of the first sentence's payload) and the
+process node owning that vessel's partition frames and decodes it as before. What stays
+together:
+
+- ``$PGHP`` lines, blank lines and comments go with the next AIS line of the same run (a
+  ``$PGHP`` line gives the next line its time and receiver);
+- the fragments of a multi-sentence message go where its fragment 1 went: the router keeps,
+  per source, receiver and sequence id (or tag-block group), the partition of each open
+  message until its last fragment, also across batches (a bounded memory,
+  :data:`MAX_OPEN_MESSAGES`);
+- lines with no vessel go to the fixed partition :data:`NO_VESSEL` (0), where they are framed,
+  counted and rejected or accepted exactly as before: lines that do not parse, base stations
+  (4), aids to navigation (21), types that carry no vessel position or identity, invalid
+  MMSIs, a fragment whose fragment 1 this router never saw, and ``$PGHP`` lines or comments
+  at the very end of a batch;
+- a :class:`~lookout.model.Rejection` goes with the item just before it (its member is that
+  item's), a :class:`~lookout.model.Detection` (no MMSI) to :data:`NO_VESSEL`, a
+  :class:`~lookout.model.ReportRecord` by its MMSI.
+
+Reading the MMSI needs no checksum: a corrupted line is routed by what it says and rejected
+by the node that frames it. Nothing here reads a clock or does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+from lookout.ais.nmea import NmeaError, parse_line
+from lookout.model import Frame, Lines, Rejection, ReportRecord
+from lookout.pipeline.ports import SourceItem
+
+__all__ = [
+    "MAX_OPEN_MESSAGES",
+    "NO_VESSEL",
+    "VESSEL_TYPES",
+    "PartitionRouter",
+    "partition_of",
+    "payload_mmsi",
+]
+
+NO_VESSEL = 0
+"""The partition of lines that belong to no vessel."""
+
+MAX_OPEN_MESSAGES = 4096
+"""Multi-sentence messages whose partition the router remembers until their last fragment."""
+
+VESSEL_TYPES = frozenset({1, 2, 3, 5, 9, 18, 19, 24, 27})
+"""AIS message types that carry a vessel's position or identity (as the pipeline uses them)."""
+
+_HELD = -1
+_MASK32 = 0xFFFFFFFF
+
+
+def partition_of(mmsi: int, partitions: int) -> int:
+    """The partition of a vessel: a multiplicative (Fibonacci) hash of the MMSI, so that
+    neighbouring MMSIs (one fleet, one MID) spread over the partitions."""
+    return (((mmsi * 2654435761) & _MASK32) * partitions) >> 32
+
+
+def payload_mmsi(payload: str) -> int | None:
+    """The MMSI of a vessel message's armoured payload, or ``None`` (too short, a character
+    outside the six-bit alphabet, a type in no vessel's picture, MMSI out of range)."""
+    if len(payload) < 7:
+        return None
+    bits = 0
+    for char in payload[:7]:
+        value = ord(char) - 48
+        if value > 40:
+            value -= 8
+        if not 0 <= value <= 63:
+            return None
+        bits = (bits << 6) | value
+    if bits >> 36 not in VESSEL_TYPES:
+        return None
+    mmsi = (bits >> 4) & 0x3FFFFFFF
+    return mmsi if 1 <= mmsi <= 999_999_999 else None
+
+
+class PartitionRouter:
+    """Splits items into per-partition item lists; keeps open multi-sentence messages."""
+
+    def __init__(self, partitions: int) -> None:
+        if partitions < 1:
+            raise ValueError(f"partitions must be at least 1, not {partitions}")
+        self.partitions = partitions
+        self._open: dict[Hashable, int] = {}
+
+    def split(self, items: Sequence[SourceItem]) -> dict[int, list[SourceItem]]:
+        """The items of each partition that has any, each list in the order given."""
+        parts: dict[int, list[SourceItem]] = {}
+        last = NO_VESSEL
+        i, n = 0, len(items)
+        while i < n:
+            item = items[i]
+            if isinstance(item, Lines):
+                last = self._lines(item, parts)
+            elif isinstance(item, Frame):
+                j = i + 1
+                while j < n and _same_run(items[j], item):
+                    j += 1
+                last = self._frames(items[i:j], parts)  # type: ignore[arg-type]
+                i = j
+                continue
+            elif isinstance(item, ReportRecord):
+                last = self._of(item.mmsi)
+                parts.setdefault(last, []).append(item)
+            elif isinstance(item, Rejection):
+                parts.setdefault(last, []).append(item)
+            else:
+                parts.setdefault(NO_VESSEL, []).append(item)
+                last = NO_VESSEL
+            i += 1
+        return parts
+
+    def _of(self, mmsi: int | None) -> int:
+        if mmsi is None or not 1 <= mmsi <= 999_999_999:
+            return NO_VESSEL
+        return partition_of(mmsi, self.partitions)
+
+    def _lines(self, item: Lines, parts: dict[int, list[SourceItem]]) -> int:
+        routes = self.route(item.lines, (item.member, item.source, item.receiver))
+        by_part: dict[int, list[str]] = {}
+        for line, part in zip(item.lines, routes, strict=True):
+            by_part.setdefault(part, []).append(line)
+        for part, lines in by_part.items():
+            sub = Lines(lines, item.member, item.source, item.received_ts, item.receiver)
+            parts.setdefault(part, []).append(item if len(by_part) == 1 else sub)
+        return routes[-1] if routes else NO_VESSEL
+
+    def _frames(self, frames: Sequence[Frame], parts: dict[int, list[SourceItem]]) -> int:
+        first = frames[0]
+        routes = self.route([f.line for f in frames], (first.member, first.source, first.receiver))
+        for frame, part in zip(frames, routes, strict=True):
+            parts.setdefault(part, []).append(frame)
+        return routes[-1]
+
+    def route(self, lines: Sequence[str], origin: tuple[Any, ...]) -> list[int]:
+        """The partition of each of ``lines`` of one source (``origin``: member, source,
+        receiver); held lines (``$PGHP``, blank, comment) take the next AIS line's."""
+        out = [NO_VESSEL] * len(lines)
+        held: list[int] = []
+        for i, line in enumerate(lines):
+            part = self._classify(line, origin)
+            if part == _HELD:
+                held.append(i)
+                continue
+            out[i] = part
+            for h in held:
+                out[h] = part
+            held.clear()
+        return out
+
+    def _classify(self, line: str, origin: tuple[Any, ...]) -> int:
+        text = line.strip()
+        if not text or text[0] == "#" or text.startswith("$PGHP"):
+            return _HELD
+        fields = text.split(",")
+        station: str | None = None
+        group: str | None = None
+        if text[0] == "!" and len(fields) == 7:
+            total, number, seq, channel, payload = fields[1:6]
+        else:
+            try:
+                parsed = parse_line(text)
+            except NmeaError:
+                return NO_VESSEL
+            if parsed.is_pghp:
+                return _HELD
+            if not parsed.sentences:
+                return NO_VESSEL
+            first = parsed.sentences[0]
+            if len(parsed.sentences) == first.total:
+                return self._of(payload_mmsi(first.payload))
+            total, number = str(first.total), str(first.number)
+            seq, channel, payload = first.seq_id, first.channel, first.payload
+            station, group = parsed.receiver, first.group_id
+        if total == "1":
+            return self._of(payload_mmsi(payload))
+        key = ("g", group) if group else ("s", *origin, station, seq, channel)
+        if number == "1":
+            part = self._of(payload_mmsi(payload))
+            self._open.pop(key, None)
+            self._open[key] = part
+            if len(self._open) > MAX_OPEN_MESSAGES:
+                del self._open[next(iter(self._open))]
+            return part
+        part = self._open.get(key, NO_VESSEL)
+        if number == total:
+            self._open.pop(key, None)
+        return part
+
+
+def _same_run(item: SourceItem, first: Frame) -> bool:
+    return (
+        isinstance(item, Frame)
+        and item.member == first.member
+        and item.source == first.source
+        and item.receiver == first.receiver
+    )
