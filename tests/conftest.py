@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +48,60 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def nmea_dir(shared_data: Path) -> Path:
     return shared_data / "nmea"
+
+
+POSTGRES_TEST_ADMIN_URL = os.environ.get(
+    "LOOKOUT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+"""A role that may create databases (and the postgis extension): the local server's
+``postgres`` role, as in tests/contract/backends.py."""
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """A database with the PostGIS extension that :func:`pg_database_url` copies (creating
+    the extension takes seconds; copying a template does not)."""
+    import uuid
+
+    try:
+        import psycopg
+        from psycopg import conninfo
+    except ImportError:
+        missing("psycopg is not installed: pip install 'lookout[postgres]'")
+    name = f"lookout_test_tpl_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES_TEST_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        missing(f"PostgreSQL not reachable at {POSTGRES_TEST_ADMIN_URL} ({exc})")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        try:
+            url = conninfo.make_conninfo(POSTGRES_TEST_ADMIN_URL, dbname=name)
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION postgis")
+        except psycopg.errors.FeatureNotSupported as exc:
+            missing(f"PostGIS is not installed on the server: {exc} (make test installs it)")
+        yield name
+    finally:
+        with psycopg.connect(POSTGRES_TEST_ADMIN_URL, autocommit=True, connect_timeout=5) as a:
+            a.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database_url(_pg_template: str) -> Iterator[str]:
+    """A new PostgreSQL database with PostGIS for this test (dropped after it, failed or not);
+    missing PostgreSQL skips on a laptop and fails under CI=true."""
+    import uuid
+
+    import psycopg
+    from psycopg import conninfo
+
+    name = f"lookout_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_TEST_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_pg_template}"')
+    try:
+        yield conninfo.make_conninfo(POSTGRES_TEST_ADMIN_URL, dbname=name)
+    finally:
+        with psycopg.connect(POSTGRES_TEST_ADMIN_URL, autocommit=True, connect_timeout=5) as a:
+            a.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -291,7 +291,7 @@ def get_attachment(
         raise HTTPException(status_code=404, detail=f"no attachment {sha256}")
     disposition = f'attachment; filename="{found.name.replace(chr(34), "_")}"'
     return Response(
-        store.blob_path(sha256).read_bytes(),
+        store.blob(sha256),
         media_type=found.media_type,
         headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
     )

@@ -12,8 +12,7 @@ from lookout.cli.common import DataDirOpt, fail, load_settings, out_console
 from lookout.cli.identity import JsonOpt, print_rows
 from lookout.model.incidents import Asset, IncidentError
 from lookout.model.members import MemberCodeError, check_member_code
-from lookout.service.access import cli_actor
-from lookout.service.runtime import AUDIT_FILE
+from lookout.service.access import cli_actor, shared_database
 from lookout.storage.audit import AuditLog
 from lookout.storage.incidents import IncidentStore
 
@@ -34,8 +33,8 @@ MmsiOpt = Annotated[int, typer.Option("--mmsi", min=1, max=999_999_999, help="Th
 @contextmanager
 def incident_store(data_dir: DataDirOpt) -> Iterator[IncidentStore]:
     """The data dir's incident store; a refused change exits 2 with its reason."""
-    folder = load_settings(data_dir=data_dir).data_dir
-    store = IncidentStore.open(folder)
+    settings = load_settings(data_dir=data_dir)
+    store = IncidentStore.open(settings.data_dir, shared_database(settings))
     try:
         yield store
     except (IncidentError, MemberCodeError) as exc:
@@ -45,7 +44,8 @@ def incident_store(data_dir: DataDirOpt) -> Iterator[IncidentStore]:
 
 
 def _audit(data_dir: DataDirOpt, resource: str, detail: dict[str, object]) -> None:
-    audit = AuditLog(load_settings(data_dir=data_dir).data_dir / AUDIT_FILE)
+    settings = load_settings(data_dir=data_dir)
+    audit = AuditLog.open(settings.data_dir, shared_database(settings))
     try:
         audit.append(cli_actor(), "configuration", resource, detail)
     finally:

@@ -2,11 +2,13 @@
 
 ``lookout audit verify`` checks the hash chain and the head (exit 0 when intact, 1 naming
 every altered, removed or reordered record); ``lookout audit list`` prints the newest records.
-Both read the log (``<data_dir>/audit.db``) without changing it, also while a server runs.
+Both read the log (``<data_dir>/audit.db``, or with the PostGIS store the shared ``audit``
+table of its database) without changing it, also while servers run.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -14,8 +16,8 @@ import typer
 from rich.table import Table
 
 from lookout.cli.common import DataDirOpt, fail, load_settings, out_console
-from lookout.service.runtime import AUDIT_FILE
-from lookout.storage.audit import AuditLog, verify
+from lookout.service.access import shared_database
+from lookout.storage.audit import AUDIT_FILE, AuditLog, verify, verify_database
 
 __all__ = ["app"]
 
@@ -28,21 +30,28 @@ app = typer.Typer(
 )
 
 
+def _where(data_dir: DataDirOpt) -> tuple[Path, str | None]:
+    """The data dir's log file, and the shared database when the settings say postgis."""
+    settings = load_settings(data_dir=data_dir)
+    return settings.data_dir / AUDIT_FILE, shared_database(settings)
+
+
 @app.command("verify")
 def verify_command(data_dir: DataDirOpt = None) -> None:
     """Check the audit log's hash chain and head; exit 1 naming every record that was
     altered, removed or moved."""
-    path = load_settings(data_dir=data_dir).data_dir / AUDIT_FILE
-    result = verify(path)
+    path, shared = _where(data_dir)
+    result = verify(path) if shared is None else verify_database(shared)
+    name = str(path) if shared is None else "audit log (database)"
     if result.intact:
         out_console.print(
-            f"{path}: {result.records} records, chain intact "
+            f"{name}: {result.records} records, chain intact "
             f"(last {result.last_seq}, {result.last_hash[:16]}...)",
             soft_wrap=True,
         )
         return
     for problem in result.problems:
-        out_console.print(f"{path}: {problem}", markup=False, highlight=False, soft_wrap=True)
+        out_console.print(f"{name}: {problem}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -53,10 +62,10 @@ def list_command(
     json_: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print the newest records of the audit log, oldest of them first."""
-    path = load_settings(data_dir=data_dir).data_dir / AUDIT_FILE
-    if not path.is_file():
+    path, shared = _where(data_dir)
+    if shared is None and not path.is_file():
         fail(f"no audit log at {path}")
-    log = AuditLog(path)
+    log = AuditLog(path) if shared is None else AuditLog.open(path.parent, shared)
     try:
         records = log.records(limit)
     finally:
@@ -66,7 +75,7 @@ def list_command(
             row = {**r._asdict(), "detail": orjson.loads(r.detail)}
             typer.echo(orjson.dumps(row).decode())
         return
-    table = Table(title=str(path))
+    table = Table(title=str(path) if shared is None else "audit log (database)")
     for column in ("seq", "ts", "actor", "action", "resource", "detail"):
         table.add_column(column, overflow="fold")
     for r in records:

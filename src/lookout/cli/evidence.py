@@ -14,10 +14,10 @@ from lookout.cli.common import DataDirOpt, err_console, fail, load_settings, out
 from lookout.cli.identity import JsonOpt, access_for, print_rows
 from lookout.model.members import check_member_code
 from lookout.pipeline.ports import Store
-from lookout.service.access import cli_actor
+from lookout.service.access import cli_actor, shared_database
 from lookout.service.batch import iso_utc
 from lookout.service.evidence import BundleError, SigningKeys, export, verify
-from lookout.service.runtime import AUDIT_FILE, open_store
+from lookout.service.runtime import open_store
 from lookout.service.settings import Settings
 from lookout.service.sharing import PolicySource
 from lookout.storage import sqlite_sql
@@ -84,7 +84,7 @@ def export_bundle(
     finally:
         picture.close()
     out.write_bytes(data)
-    audit = AuditLog(settings.data_dir / AUDIT_FILE)
+    audit = AuditLog.open(settings.data_dir, shared_database(settings))
     try:
         detail = {"member": member, "fingerprint": checked.fingerprint, "files": checked.files}
         audit.append(cli_actor(), "evidence", f"incident:{incident}", {**detail, "out": str(out)})

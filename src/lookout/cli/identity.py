@@ -1,6 +1,6 @@
-"""What ``lookout members``, ``users``, ``sources``, ``keys`` and ``token`` share: the data
-dir's access control, changes recorded in its audit log as ``cli:<OS user>``, and one-line
-errors for refused changes."""
+"""What ``lookout members``, ``users``, ``sources``, ``keys`` and ``token`` share: the access
+control of the data dir (or, with the PostGIS store, of its database), changes recorded in
+the audit log as ``cli:<OS user>``, and one-line errors for refused changes."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import typer
 from rich.table import Table
 
 from lookout.cli.common import fail, load_settings, out_console
-from lookout.service.access import Access, TokenError, cli_actor
-from lookout.service.runtime import AUDIT_FILE
+from lookout.service.access import Access, TokenError, cli_actor, shared_database
 from lookout.storage.audit import AuditLog
 from lookout.storage.identity import IdentityError
 
@@ -29,10 +28,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array instea
 def access_for(data_dir: Path | None, *, change: bool = True) -> Iterator[Access]:
     """The access control of the data dir; with ``change``, recording in its audit log.
     A refused change exits 2 with its reason."""
-    folder = load_settings(data_dir=data_dir).data_dir
+    settings = load_settings(data_dir=data_dir)
+    folder, shared = settings.data_dir, shared_database(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    audit = AuditLog(folder / AUDIT_FILE) if change else None
-    access = Access.open(folder, audit=audit, actor=cli_actor())
+    audit = AuditLog.open(folder, shared) if change else None
+    access = Access.open(folder, shared, audit=audit, actor=cli_actor())
     try:
         yield access
     except (IdentityError, TokenError, ValueError) as exc:

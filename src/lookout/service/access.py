@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -36,13 +36,15 @@ from lookout.model.members import Member, Role, check_member_code
 from lookout.sharing.labels import Release
 from lookout.storage.audit import AuditLog
 from lookout.storage.identity import (
-    IDENTITY_FILE,
     IdentityError,
     IdentityStore,
     SigningKey,
     SourceRecord,
     UserRecord,
 )
+
+if TYPE_CHECKING:
+    from lookout.service.settings import Settings
 
 __all__ = [
     "ALGORITHM",
@@ -54,6 +56,7 @@ __all__ = [
     "TokenError",
     "check_username",
     "cli_actor",
+    "shared_database",
 ]
 
 ALGORITHM = "HS256"
@@ -98,6 +101,17 @@ def check_username(name: str) -> str:
     return name
 
 
+def shared_database(settings: Settings) -> str | None:
+    """Where identity, audit log, incidents and alert states live: the PostGIS store's
+    database when the settings name it (shared by every node), else ``None`` (files in the
+    data dir)."""
+    if settings.store != "postgis":
+        return None
+    if not settings.database_url:
+        raise ValueError("store = postgis needs database_url (LOOKOUT_DATABASE_URL)")
+    return settings.database_url
+
+
 def cli_actor() -> str:
     """The audit log's actor for changes made with the CLI: ``cli:<OS user>``."""
     try:
@@ -133,9 +147,10 @@ class Access:
         self._dummy_hash: str | None = None
 
     @classmethod
-    def open(cls, data_dir: Path, **kwargs: Any) -> Access:
-        """The access control over ``<data_dir>/identity.db`` (created if missing)."""
-        return cls(IdentityStore(data_dir / IDENTITY_FILE), **kwargs)
+    def open(cls, data_dir: Path, database_url: str | None = None, **kwargs: Any) -> Access:
+        """The access control over ``<data_dir>/identity.db`` (created if missing), or over
+        the identity tables of the database at ``database_url`` (see :func:`shared_database`)."""
+        return cls(IdentityStore.open(data_dir, database_url), **kwargs)
 
     def close(self) -> None:
         self.store.close()
@@ -268,7 +283,8 @@ class Access:
             raise IdentityError(f"token lifetime must be > 0 s, not {ttl_s}")
         key = self.current_key()
         now = self._clock()
-        # hex, so a jti never starts with '-' and `lookout keys revoke JTI` never reads it as an option
+        # hex, so a jti never starts with '-' and `lookout keys revoke JTI` never reads it
+        # as an option
         jti = secrets.token_hex(16)
         claims = Claims(subject, member, role, jti, key.kid, now, now + ttl_s)
         payload = {

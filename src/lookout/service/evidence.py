@@ -245,9 +245,7 @@ def gather(
         "provenance.json": _json(provenance(points)),
     }
     for a in attachments:
-        files[f"attachments/{a.sha256}-{_safe_name(a.name)}"] = incidents.blob_path(
-            a.sha256
-        ).read_bytes()
+        files[f"attachments/{a.sha256}-{_safe_name(a.name)}"] = incidents.blob(a.sha256)
     return files
 
 

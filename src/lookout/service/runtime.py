@@ -66,7 +66,7 @@ from lookout.pipeline import subjects
 from lookout.pipeline.batcher import MicroBatcher
 from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
 from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch, item_lines
-from lookout.service.access import Access
+from lookout.service.access import Access, shared_database
 from lookout.service.gc_tuning import tune_gc
 from lookout.service.incidents import Incidents
 from lookout.service.settings import Settings, SourceConfig
@@ -74,7 +74,7 @@ from lookout.service.sharing import PolicySource
 from lookout.sharing import Policy
 from lookout.sinks import Outputs, read_outputs, start_outputs
 from lookout.storage.alert_states import AlertStateStore
-from lookout.storage.audit import AuditLog
+from lookout.storage.audit import AUDIT_FILE, AuditLog
 from lookout.storage.incidents import IncidentStore
 
 __all__ = [
@@ -87,9 +87,6 @@ __all__ = [
     "open_bus",
     "open_store",
 ]
-
-AUDIT_FILE = "audit.db"
-"""The audit log in the data dir (``lookout audit verify`` checks it)."""
 
 STATE_FILE = "pipeline-state.json"
 """Where a cleanly stopped runtime leaves its pipeline's state, in the data dir."""
@@ -321,12 +318,13 @@ class Runtime:
         self._pipeline = self._new_pipeline(detectors)
         if self._owns_store:
             self._resume(self._pipeline)
-            self.audit = AuditLog(self.settings.data_dir / AUDIT_FILE)
+            data_dir, shared = self.settings.data_dir, shared_database(self.settings)
+            self.audit = AuditLog.open(data_dir, shared)
             self.audit.append("lookout", "configuration", "settings", self._configuration())
-            self.access = Access.open(self.settings.data_dir, audit=self.audit)
-            self.alert_states = AlertStateStore.open(self.settings.data_dir)
+            self.access = Access.open(data_dir, shared, audit=self.audit)
+            self.alert_states = AlertStateStore.open(data_dir, shared)
             self.incidents = Incidents(
-                IncidentStore.open(self.settings.data_dir), bus=self.bus, audit=self.audit
+                IncidentStore.open(data_dir, shared), bus=self.bus, audit=self.audit
             )
         self._write_async = getattr(self._store, "write_async", None)
         tune_gc()  # what start-up built stays; the pipeline's churn is collected less often

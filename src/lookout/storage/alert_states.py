@@ -1,20 +1,22 @@
 """What a member's watch officers did about its alerts: acknowledged, escalated, by whom, when.
 
-``<data_dir>/alert-states.db``, SQLite in WAL mode, one row per (alert, member): an alert
-acknowledged by one of a member's users is acknowledged for all of them, and another member's
-users see none of it. The first acknowledgement (and the first escalation) stands: doing it
-again changes nothing, and neither can be withdrawn, so the record says who acted first.
-Several API processes on one machine share the file; each change is one transaction.
+``<data_dir>/alert-states.db`` (SQLite in WAL mode) or, with the PostGIS store, the
+``alert_states`` table of its database, shared by every API node: one row per (alert, member).
+An alert acknowledged by one of a member's users is acknowledged for all of them, and another
+member's users see none of it. The first acknowledgement (and the first escalation) stands:
+doing it again changes nothing, and neither can be withdrawn, so the record says who acted
+first. Each change is one write transaction (:mod:`lookout.storage.small_db`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from lookout.storage.small_db import SmallDb
+from lookout.storage.sqlite_file import SqliteFile
 
 __all__ = ["ALERT_STATES_FILE", "AlertState", "AlertStateStore", "Mark"]
 
@@ -57,23 +59,23 @@ class AlertState:
 
 
 class AlertStateStore:
-    """The alert states of every member, in one SQLite file (see the module docstring)."""
+    """The alert states of every member in ``db`` (see the module docstring)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-        self._lock = threading.Lock()
+    def __init__(self, db: SmallDb) -> None:
+        self.db = db
 
     @classmethod
-    def open(cls, data_dir: Path | str) -> AlertStateStore:
-        path = Path(data_dir) / ALERT_STATES_FILE
-        if str(data_dir) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        target = ":memory:" if str(data_dir) == ":memory:" else str(path)
-        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA busy_timeout = 5000")
-        conn.executescript(_SCHEMA)
-        return cls(conn)
+    def open(cls, data_dir: Path | str, database_url: str | None = None) -> AlertStateStore:
+        """``<data_dir>/alert-states.db`` (``:memory:``: in memory), or the table at
+        ``database_url`` when given."""
+        if database_url is not None:
+            from lookout.storage.pg_small import PostgresDb
+
+            return cls(PostgresDb(database_url, store="alert_states"))
+        memory = str(data_dir) == ":memory:"
+        file = SqliteFile(":memory:" if memory else Path(data_dir) / ALERT_STATES_FILE)
+        file.script(_SCHEMA)
+        return cls(file)
 
     def mark(
         self, alert_id: str, member: str, event_id: str, what: Mark, by: str, at_ts: float
@@ -81,34 +83,27 @@ class AlertStateStore:
         """Record that ``by`` (a user of ``member``) did ``what``; the state after it, and
         whether this changed anything (``False`` when it had been done already)."""
         column = "acknowledged" if what == "acknowledged" else "escalated"
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.execute(
-                    "INSERT INTO alert_states (alert_id, member, event_id, updated_ts)"
-                    " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (alert_id, member, event_id, at_ts),
-                )
-                changed = self._conn.execute(
-                    f"UPDATE alert_states SET {column}_ts = ?, {column}_by = ?, updated_ts = ?"
-                    f" WHERE alert_id = ? AND member = ? AND {column}_ts IS NULL",
-                    (at_ts, by, at_ts, alert_id, member),
-                ).rowcount
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self.db.write() as tx:
+            tx.execute(
+                "INSERT INTO alert_states (alert_id, member, event_id, updated_ts)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (alert_id, member, event_id, at_ts),
+            )
+            changed = tx.execute(
+                f"UPDATE alert_states SET {column}_ts = ?, {column}_by = ?, updated_ts = ?"
+                f" WHERE alert_id = ? AND member = ? AND {column}_ts IS NULL",
+                (at_ts, by, at_ts, alert_id, member),
+            ).rowcount
         state = self.state(alert_id, member)
         assert state is not None
         return state, changed > 0
 
     def state(self, alert_id: str, member: str) -> AlertState | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM alert_states WHERE alert_id = ? AND member = ?",
-                (alert_id, member),
-            ).fetchone()
-        return None if row is None else AlertState(*row)
+        rows = self.db.read(
+            f"SELECT {_COLUMNS} FROM alert_states WHERE alert_id = ? AND member = ?",
+            (alert_id, member),
+        )
+        return AlertState(*rows[0]) if rows else None
 
     def states(self, member: str, alert_ids: Sequence[str] | None = None) -> list[AlertState]:
         """``member``'s states (of ``alert_ids`` when given), most recently changed first."""
@@ -119,10 +114,8 @@ class AlertStateStore:
                 return []
             query += f" AND alert_id IN ({', '.join('?' * len(alert_ids))})"
             params += list(alert_ids)
-        with self._lock:
-            rows = self._conn.execute(query + " ORDER BY updated_ts DESC", params).fetchall()
+        rows = self.db.read(query + " ORDER BY updated_ts DESC", params)
         return [AlertState(*row) for row in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()

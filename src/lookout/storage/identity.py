@@ -1,16 +1,17 @@
 """Who belongs to the network: members, users, sources with their ingest keys, token signing
-keys and revoked tokens, in ``<data_dir>/identity.db``.
+keys and revoked tokens, in ``<data_dir>/identity.db`` or, with the PostGIS store, in tables
+of its database shared by every node (:mod:`lookout.storage.small_db`).
 
-SQLite in WAL mode, ``synchronous = FULL``, every change in its own ``BEGIN IMMEDIATE``
-transaction: the CLI (``lookout members``, ``users``, ``sources``, ``keys``) may change the
-file while a server reads it, and the server sees the change at its next read. The file holds
-secrets (signing keys) and is created readable by its owner only. Passwords and ingest keys
-are stored hashed only; hashing is the caller's (:mod:`lookout.service.access`).
+Every change is its own write transaction: the CLI (``lookout members``, ``users``,
+``sources``, ``keys``) may change the store while servers read it, and every server sees the
+change at its next read (a token revoked through one API node is refused by all). The SQLite
+file (WAL, ``synchronous = FULL``) holds secrets (signing keys) and is created readable by its
+owner only. Passwords and ingest keys are stored hashed only; hashing is the caller's
+(:mod:`lookout.service.access`).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lookout.model.members import Member, Role
+from lookout.storage.small_db import SmallDb
 from lookout.storage.sqlite_file import SqliteFile
 
 __all__ = [
@@ -115,14 +117,37 @@ def _user(row: tuple[Any, ...]) -> UserRecord:
     return UserRecord(row[0], row[1], Role(row[2]), row[3], row[4], row[5])
 
 
-class IdentityStore(SqliteFile):
-    """The identity store at ``path`` (created with its tables, readable by the owner only);
-    safe from any thread and beside another process."""
+class IdentityStore:
+    """The identity store in ``db``: a path is a SQLite file (created with its tables, readable
+    by the owner only); safe from any thread and beside another process."""
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
-        super().__init__(path, private=True)
+    def __init__(self, db: Path | str | SmallDb, *, clock: Callable[[], float] = time.time) -> None:
+        if isinstance(db, Path | str):
+            file = SqliteFile(db, private=True)
+            file.script(_SCHEMA)  # IF NOT EXISTS: safe beside another process
+            db = file
+        self.db: SmallDb = db
         self._clock = clock
-        self._conn.executescript(_SCHEMA)  # IF NOT EXISTS: safe beside another process
+        self._read = db.read
+        self._write = db.write
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        database_url: str | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> IdentityStore:
+        """``<data_dir>/identity.db``, or the tables at ``database_url`` when given."""
+        if database_url is None:
+            return cls(data_dir / IDENTITY_FILE, clock=clock)
+        from lookout.storage.pg_small import PostgresDb
+
+        return cls(PostgresDb(database_url, store="identity"), clock=clock)
+
+    def close(self) -> None:
+        self.db.close()
 
     def _change(self, sql: str, args: tuple[Any, ...], error: str) -> None:
         """Run one change; ``error`` (the store's refusal) when it touches no row or breaks a
@@ -130,7 +155,7 @@ class IdentityStore(SqliteFile):
         try:
             with self._write() as conn:
                 changed = conn.execute(sql, args).rowcount
-        except sqlite3.IntegrityError as exc:
+        except self.db.integrity_errors as exc:
             raise IdentityError(error) from exc
         if changed == 0:
             raise IdentityError(error)
@@ -277,8 +302,8 @@ class IdentityStore(SqliteFile):
         with self._write() as conn:
             conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now - 86_400,))
             added = conn.execute(
-                "INSERT OR IGNORE INTO revoked_tokens (jti, revoked_at, expires_at, reason) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO revoked_tokens (jti, revoked_at, expires_at, reason) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (jti, now, expires_at, reason),
             ).rowcount
         if not added:

@@ -1,11 +1,14 @@
 """Incidents, their timelines, attachments and the members' assets, in
-``<data_dir>/incidents.db``; attachment bytes under ``<data_dir>/attachments/<sha256>``.
+``<data_dir>/incidents.db`` with attachment bytes under ``<data_dir>/attachments/<sha256>``;
+or, with the PostGIS store, in tables of its database with the bytes in ``attachment_blobs``
+(``bytea``), shared by every API node (:mod:`lookout.storage.small_db`).
 
-SQLite in WAL mode, ``synchronous = FULL``, each change in its own ``BEGIN IMMEDIATE``
-transaction, so the CLI (``lookout assets``, ``lookout evidence``) works beside a running
-server. The schema is versioned (``PRAGMA user_version``): :data:`MIGRATIONS` are applied in
-order on open, each in one transaction. Attachments are content-addressed: the same file
-attached twice is stored once, written to a temporary file, synced and renamed.
+Each change is its own write transaction, so the CLI (``lookout assets``, ``lookout
+evidence``) works beside running servers. The SQLite file (WAL, ``synchronous = FULL``) is
+versioned by ``PRAGMA user_version``: :data:`MIGRATIONS` are applied in order on open, each in
+one transaction; the PostgreSQL tables come from ``migrations_pg``. Attachments are
+content-addressed: the same file attached twice is stored once (a file written to a temporary
+name, synced and renamed; or one row, in the transaction that records the attachment).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import hashlib
 import json
 import os
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -29,6 +31,7 @@ from lookout.model.incidents import (
     IncidentError,
     check_incident,
 )
+from lookout.storage.small_db import SmallDb, Tx
 from lookout.storage.sqlite_file import SqliteFile
 
 __all__ = ["ATTACHMENTS_DIR", "INCIDENTS_FILE", "MIGRATIONS", "IncidentStore"]
@@ -115,24 +118,47 @@ def new_incident_id(now_ts: float) -> str:
     return f"INC-{day}-{secrets.token_hex(3)}"
 
 
-class IncidentStore(SqliteFile):
-    """The incident store at ``path`` (created and migrated on open); safe from any thread."""
+class IncidentStore:
+    """The incident store in ``db`` (a path: the SQLite file, created and migrated on open)
+    with attachment files under ``attachments`` (``None``: their bytes in the database);
+    safe from any thread."""
 
     def __init__(
-        self, path: Path | str, attachments: Path | str, *, clock: Callable[[], float] = time.time
+        self,
+        db: Path | str | SmallDb,
+        attachments: Path | str | None,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(path)
-        self.attachments_dir = Path(attachments)
+        if isinstance(db, Path | str):
+            file = SqliteFile(db)
+            file.migrate(MIGRATIONS)
+            db = file
+        self.db: SmallDb = db
+        self.attachments_dir = None if attachments is None else Path(attachments)
         self._clock = clock
-        self._migrate(MIGRATIONS)
+        self._read = db.read
+        self._write = db.write
 
     @classmethod
-    def open(cls, data_dir: Path, **kwargs: Any) -> IncidentStore:
-        return cls(data_dir / INCIDENTS_FILE, data_dir / ATTACHMENTS_DIR, **kwargs)
+    def open(cls, data_dir: Path, database_url: str | None = None, **kwargs: Any) -> IncidentStore:
+        """``<data_dir>/incidents.db`` and ``attachments/``, or the tables at
+        ``database_url`` when given."""
+        if database_url is None:
+            return cls(data_dir / INCIDENTS_FILE, data_dir / ATTACHMENTS_DIR, **kwargs)
+        from lookout.storage.pg_small import PostgresDb
+
+        return cls(PostgresDb(database_url, store="incidents"), None, **kwargs)
+
+    def close(self) -> None:
+        self.db.close()
 
     @property
     def schema_version(self) -> int:
-        return int(self._read("PRAGMA user_version")[0][0])
+        """The SQLite file's ``user_version`` (the PostgreSQL tables: their migration)."""
+        if self.db.dialect == "sqlite":
+            return int(self._read("PRAGMA user_version")[0][0])
+        return int(self._read("SELECT max(version) FROM schema_version")[0][0])
 
     # -- incidents ---------------------------------------------------------------------------
 
@@ -166,7 +192,7 @@ class IncidentStore(SqliteFile):
         )
         return [_incident(r) for r in rows]
 
-    def _require(self, conn: sqlite3.Connection, incident_id: str) -> None:
+    def _require(self, conn: Tx, incident_id: str) -> None:
         if conn.execute("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)).fetchone() is None:
             raise IncidentError(f"no incident {incident_id!r}")
 
@@ -174,7 +200,7 @@ class IncidentStore(SqliteFile):
 
     def _append(
         self,
-        conn: sqlite3.Connection,
+        conn: Tx,
         incident_id: str,
         kind: str,
         member: str,
@@ -192,7 +218,7 @@ class IncidentStore(SqliteFile):
             ts=self._clock(), text=text, data=dict(data),
         )  # fmt: skip
         conn.execute(
-            "INSERT INTO entries (incident_id, seq, kind, member, user, ts, text, data) "
+            "INSERT INTO entries (incident_id, seq, kind, member, \"user\", ts, text, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (incident_id, entry.seq, kind, member, user, entry.ts, text,
              json.dumps(entry.data, sort_keys=True)),
@@ -225,7 +251,7 @@ class IncidentStore(SqliteFile):
     def entries(self, incident_id: str) -> list[Entry]:
         """The timeline, oldest first."""
         rows = self._read(
-            "SELECT incident_id, seq, kind, member, user, ts, text, data FROM entries "
+            'SELECT incident_id, seq, kind, member, "user", ts, text, data FROM entries '
             "WHERE incident_id = ? ORDER BY seq",
             (incident_id,),
         )
@@ -234,23 +260,33 @@ class IncidentStore(SqliteFile):
     # -- attachments -------------------------------------------------------------------------
 
     def blob_path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise IncidentError(f"not a SHA-256: {sha256!r}")
+        """The file of an attachment's bytes (SQLite backend only; :meth:`blob` reads both)."""
+        _check_sha256(sha256)
+        if self.attachments_dir is None:
+            raise IncidentError("attachments are kept in the database, not in files")
         return self.attachments_dir / sha256
 
-    def _put_blob(self, content: bytes) -> str:
-        digest = hashlib.sha256(content).hexdigest()
+    def blob(self, sha256: str) -> bytes:
+        """The bytes of the attachment with this SHA-256."""
+        if self.attachments_dir is not None:
+            return self.blob_path(sha256).read_bytes()
+        _check_sha256(sha256)
+        rows = self._read("SELECT content FROM attachment_blobs WHERE sha256 = ?", (sha256,))
+        if not rows:
+            raise IncidentError(f"no attachment {sha256}")
+        return bytes(rows[0][0])
+
+    def _put_file(self, digest: str, content: bytes) -> None:
         path = self.blob_path(digest)
         if path.is_file():
-            return digest
-        self.attachments_dir.mkdir(parents=True, exist_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".{digest}.{secrets.token_hex(4)}.tmp")
         with open(temp, "wb") as out:
             out.write(content)
             out.flush()
             os.fsync(out.fileno())
         temp.replace(path)
-        return digest
 
     def add_attachment(
         self, incident_id: str, *, name: str, media_type: str, content: bytes, member: str,
@@ -259,16 +295,24 @@ class IncidentStore(SqliteFile):
         """Store the file and record it (with an ``attachment`` entry)."""
         if self.incident(incident_id) is None:
             raise IncidentError(f"no incident {incident_id!r}")
-        digest = self._put_blob(content)
+        digest = hashlib.sha256(content).hexdigest()
+        if self.attachments_dir is not None:
+            self._put_file(digest, content)
         found = Attachment(
             incident_id=incident_id, sha256=digest, name=name, media_type=media_type,
             size_bytes=len(content), member=member, added_ts=self._clock(),
         )  # fmt: skip
         with self._write() as conn:
+            if self.attachments_dir is None:
+                conn.execute(
+                    "INSERT INTO attachment_blobs (sha256, content) VALUES (?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (digest, content),
+                )
             conn.execute(
-                "INSERT OR IGNORE INTO attachments "
+                "INSERT INTO attachments "
                 "(incident_id, sha256, name, media_type, size_bytes, member, added_ts) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (incident_id, digest, name, media_type, len(content), member, found.added_ts),
             )
             data = {"sha256": digest, "name": name, "size_bytes": len(content)}
@@ -299,7 +343,9 @@ class IncidentStore(SqliteFile):
             if owner is not None and owner[0] != asset.member:
                 raise IncidentError(f"MMSI {asset.mmsi} is an asset of {owner[0]} already")
             conn.execute(
-                "INSERT OR REPLACE INTO assets (member, mmsi, name, speed_kn) VALUES (?, ?, ?, ?)",
+                "INSERT INTO assets (member, mmsi, name, speed_kn) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (mmsi) DO UPDATE SET member = excluded.member, "
+                "name = excluded.name, speed_kn = excluded.speed_kn",
                 (asset.member, asset.mmsi, asset.name, asset.speed_kn),
             )
 
@@ -319,6 +365,11 @@ class IncidentStore(SqliteFile):
             else self._read(sql + " WHERE member = ? ORDER BY mmsi", (member,))
         )
         return [Asset(member=r[0], mmsi=r[1], name=r[2], speed_kn=r[3]) for r in rows]
+
+
+def _check_sha256(sha256: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise IncidentError(f"not a SHA-256: {sha256!r}")
 
 
 def _attachment(row: tuple[Any, ...]) -> Attachment:

@@ -1,9 +1,12 @@
 """The identity store: what one process writes another sees at its next read; duplicates
-and unknown members are refused with a reason; the file is private."""
+and unknown members are refused with a reason; the file is private. Each test runs on both
+backends: the SQLite file of a data dir and the tables of a PostgreSQL database."""
 
 from __future__ import annotations
 
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,10 +16,24 @@ from lookout.storage.identity import IdentityError, IdentityStore
 
 PHL = Member("PHL-PCG", "Philippine Coast Guard", "PHL")
 
+OpenStore = Callable[..., IdentityStore]
 
-def test_a_second_connection_sees_every_change_at_once(tmp_path: Path) -> None:
-    writer = IdentityStore(tmp_path / "identity.db")
-    reader = IdentityStore(tmp_path / "identity.db")  # as a server beside the CLI
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> OpenStore:
+    """Opens the identity store of one place (a data dir, or a database): two calls give two
+    connections to the same data."""
+    url = request.getfixturevalue("pg_database_url") if request.param == "postgres" else None
+
+    def opener(clock: Callable[[], float] = time.time) -> IdentityStore:
+        return IdentityStore.open(tmp_path, url, clock=clock)
+
+    return opener
+
+
+def test_a_second_connection_sees_every_change_at_once(open_store: OpenStore) -> None:
+    writer = open_store()
+    reader = open_store()  # as a server beside the CLI
     try:
         writer.add_member(PHL)
         writer.add_user("phl-officer", "PHL-PCG", Role.WATCH_OFFICER, "hash-1")
@@ -44,8 +61,8 @@ def test_a_second_connection_sees_every_change_at_once(tmp_path: Path) -> None:
         reader.close()
 
 
-def test_refusals_name_the_reason(tmp_path: Path) -> None:
-    store = IdentityStore(tmp_path / "identity.db")
+def test_refusals_name_the_reason(open_store: OpenStore) -> None:
+    store = open_store()
     try:
         store.add_member(PHL)
         with pytest.raises(IdentityError, match="member PHL-PCG exists already"):
@@ -84,9 +101,9 @@ def test_member_codes_and_roles_are_checked() -> None:
         Role.parse("admiral")
 
 
-def test_revocations_of_long_expired_tokens_are_dropped(tmp_path: Path) -> None:
+def test_revocations_of_long_expired_tokens_are_dropped(open_store: OpenStore) -> None:
     now = [1_795_000_000.0]
-    store = IdentityStore(tmp_path / "identity.db", clock=lambda: now[0])
+    store = open_store(clock=lambda: now[0])
     try:
         store.revoke_token("old", expires_at=now[0] + 60, reason="test")
         with pytest.raises(IdentityError, match="revoked already"):

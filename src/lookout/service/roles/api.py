@@ -5,7 +5,8 @@ on the bus (vessel updates, events, alerts, counters: NATS subscriptions). It ta
 a push is answered 503 naming the ingest nodes (it does not forward it, so a sender's
 acknowledgement always comes from the node that made the batch durable). It builds the
 detector suite the settings describe only to know the watched zones (the sharing policy uses
-them); the suite does not run here.
+them); the suite does not run here. Users, tokens, the audit log, incidents and alert states
+are the shared tables of the store's database, so every API node answers alike.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from concurrent.futures import Future
 from lookout.geo.zones import ZoneIndex
 from lookout.model import IngestReceipt
 from lookout.pipeline.ports import SourceItem
-from lookout.service.access import Access
+from lookout.service.access import Access, shared_database
+from lookout.service.incidents import Incidents
 from lookout.service.roles import NotServedHere
-from lookout.service.runtime import AUDIT_FILE, Runtime, open_store
+from lookout.service.runtime import Runtime, open_store
+from lookout.storage.alert_states import AlertStateStore
 from lookout.storage.audit import AuditLog
+from lookout.storage.incidents import IncidentStore
 
 __all__ = ["ApiNode"]
 
@@ -42,9 +46,14 @@ class ApiNode(Runtime):
         )
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._store = open_store(self.settings)
-        self.audit = AuditLog(self.settings.data_dir / AUDIT_FILE)
+        data_dir, shared = self.settings.data_dir, shared_database(self.settings)
+        self.audit = AuditLog.open(data_dir, shared)
         self.audit.append("lookout", "configuration", "settings", self._configuration())
-        self.access = Access.open(self.settings.data_dir, audit=self.audit)
+        self.access = Access.open(data_dir, shared, audit=self.audit)
+        self.alert_states = AlertStateStore.open(data_dir, shared)
+        self.incidents = Incidents(
+            IncidentStore.open(data_dir, shared), bus=self.bus, audit=self.audit
+        )
 
     def submit(
         self, items: Sequence[SourceItem], *, key: str | None = None
