@@ -20,8 +20,10 @@ never seen (``--separate-probes`` measures that way anyway and shows how many al
 
 Printed per deployment: lines/s acknowledged to the senders, lines/s processed (committed to
 the store; for scale-out, until the process nodes have drained the raw stream), 503s, alerts
-received of probes sent, ingest-to-alert latency p50 / p99; then pyais decode-only over the
-same lines in this process, and the ratios.
+received of probes sent, ingest-to-alert latency p50 / p99, and where the CPU went while the
+probes were sent (cores used by each Lookout process, PostgreSQL and NATS server processes,
+and this one; read from ``/proc``, Linux only; the servers' figures include anyone else's
+use of them); then pyais decode-only over the same lines in this process, and the ratios.
 
 Run: ``make bench`` or ``python bench/bench_scaleout.py --rate 20000 --probes 100``.
 """
@@ -106,6 +108,7 @@ class Deployment:
     push_url: str
     read_url: str
     processed: Callable[[int], int]  # given the lines acknowledged
+    pids: dict[str, int] = field(default_factory=dict)  # Lookout processes by role
 
 
 @dataclass
@@ -116,6 +119,7 @@ class Figures:
     refused: int = 0
     probes: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    cores: dict[str, float] = field(default_factory=dict)  # CPU used while probing
 
 
 def write_config(folder: Path) -> dict[str, str]:
@@ -147,7 +151,13 @@ def embedded(folder: Path) -> Iterator[Deployment]:
     env = {**write_config(folder), "LOOKOUT_STORE": "sqlite", "LOOKOUT_BUS": "inprocess"}
     server = node("all", env, folder / "data")
     try:
-        yield Deployment("embedded: role all, SQLite", server.url, server.url, lambda acked: acked)
+        yield Deployment(
+            "embedded: role all, SQLite",
+            server.url,
+            server.url,
+            lambda acked: acked,
+            {"all": _pid(server)},
+        )
     finally:
         server.terminate()
 
@@ -177,10 +187,52 @@ def scaled_out(folder: Path, database_url: str, prefix: str) -> Iterator[Deploym
         for n, role in enumerate(("ingest", "process", "process", "api")):
             nodes.append(node(role, env, folder / f"{role}-{n}"))
         name = "scale-out: ingest + 2 process + api, NATS + PostGIS"
-        yield Deployment(name, nodes[0].url, nodes[-1].url, processed)
+        pids = {
+            f"{n.role} {i}" if n.role == "process" else n.role: _pid(n) for i, n in enumerate(nodes)
+        }
+        yield Deployment(name, nodes[0].url, nodes[-1].url, processed, pids)
     finally:
         for started in nodes:
             started.terminate()
+
+
+def _pid(started: Node) -> int:
+    assert started.proc is not None
+    return int(started.proc.pid)
+
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 when ``/proc`` cannot tell)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
+
+
+def server_pids(command: str) -> list[int]:
+    """Processes whose command name is ``command`` (``postgres``, ``nats-server``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if text[text.find("(") + 1 : text.rfind(")")] == command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_now(where: Deployment) -> dict[str, float]:
+    """CPU seconds so far: each Lookout process, the servers' processes, this benchmark."""
+    used = {role: cpu_seconds(pid) for role, pid in where.pids.items()}
+    for server in ("postgres", "nats-server"):
+        used[server] = sum(cpu_seconds(pid) for pid in server_pids(server))
+    used["benchmark"] = cpu_seconds(os.getpid())
+    return used
 
 
 def push_probe(client: httpx.Client, url: str, lines: list[str]) -> None:
@@ -197,6 +249,7 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
     feeder = Feeder(where.push_url, lines, args.rate).start()
     time.sleep(args.warmup)
     pushed: dict[int, float] = {}
+    cpu_before, probing_from = cpu_now(where), time.perf_counter()
     now = time.time()
     mmsis = [FIRST_PROBE + i for i in range(args.probes)]
     with httpx.Client(timeout=60.0) as client:
@@ -209,6 +262,8 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
             pushed[mmsi] = time.perf_counter()
             push_probe(client, where.push_url, outside + inside)
             time.sleep(args.every)
+    probing_s, cpu_after = time.perf_counter() - probing_from, cpu_now(where)
+    figures.cores = {k: (v - cpu_before.get(k, v)) / probing_s for k, v in cpu_after.items()}
     feeder.stop.set()
     acked, elapsed = sum(feeder.acked), time.perf_counter() - started
     deadline = time.perf_counter() + args.drain
@@ -291,6 +346,10 @@ def report(results: list[Figures], lines: list[str]) -> None:
             print(f"; ingest-to-alert latency ms: p50 {p50:.0f}, p99 {p99:.0f}")
         else:
             print("; no alert arrived")
+        if any(f.cores.values()):
+            used = ", ".join(f"{k} {v:.2f}" for k, v in f.cores.items())
+            print(f"  CPU while probing, cores of {os.cpu_count()}: {used}", end="")
+            print(f" (total {sum(f.cores.values()):.2f})")
     print(f"\npyais decode-only (this process, same lines): {pyais_rate:10,.0f} lines/s")
     print(f"target: p99 <= {TARGET_P99_MS:.0f} ms at {TARGET_RATE:,.0f} lines/s")
 

@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - the extra is missing
         "shared state in PostgreSQL needs psycopg: pip install 'lookout[postgres]'"
     ) from exc
 
-from lookout.storage.postgis import connect
+from lookout.storage.postgis import alive, connect
 from lookout.storage.postgis_sql import migrate, pg_migrations
 from lookout.storage.small_db import Dialect
 
@@ -76,7 +76,7 @@ class PostgresDb:
         return (psycopg.IntegrityError,)
 
     def _connection(self) -> psycopg.Connection[Any]:
-        if self._conn.closed or self._conn.broken:
+        if not alive(self._conn):  # also one the server closed while idle (a restart)
             self._conn.close()
             self._conn = connect(self._dsn, connect_timeout_s=self._timeout_s)
         return self._conn

@@ -5,8 +5,9 @@ runs against both); the schema is ``migrations_pg``.
 
 Durability. ``write`` commits the whole batch in one transaction and returns after its
 COMMIT: with PostgreSQL's default ``synchronous_commit = on`` the commit has reached the
-server's write-ahead log on disk. Track points and statics go in by ``COPY ... FROM STDIN``
-(binary), vessels, counters, receipts, events and detections by pipelined statements. A batch
+server's write-ahead log on disk. Track points, statics and vessel states go in by binary
+``COPY ... FROM STDIN``, the rest by pipelined statements, and batches written from several
+threads at once share a transaction (group commit, :mod:`~lookout.storage.postgis_write`). A batch
 with a position outside WGS84 degrees (or not finite) breaks a CHECK constraint and fails as a
 whole; nothing of it is stored.
 
@@ -17,15 +18,17 @@ the same database waits for the first and applies nothing. The first migration r
 a superuser runs it once beforehand (docs/storage.md).
 
 Threads. One writer connection behind a lock: ``write`` and ``prune`` may be called from
-any thread, one at a time. Each read takes a connection of a small pool (opened on demand,
-a few kept idle) and runs in one ``REPEATABLE READ READ ONLY`` transaction: a read sees one
-committed snapshot.
+any thread (concurrent writes are committed together). Each read takes a connection of a
+small pool (opened on demand, a few kept idle): a read of one statement runs on its own (one
+round trip; a statement sees one committed snapshot), a read of several in one ``REPEATABLE
+READ READ ONLY`` transaction.
 
 Server restarts. An idle connection the server closed (a restart, an administrator) is
 noticed before use (it has something to read: the server's goodbye, or end of file) and
 opened again, so the first write and reads after a restart succeed. A write that meets the
 break mid-transaction fails (nothing acknowledged: its sender re-sends); while the server is
-down every call raises :class:`psycopg.OperationalError` at once (connection refused).
+down every call raises :class:`~lookout.storage.StoreOutage` at once (connection refused;
+the API answers 503).
 :meth:`PostgisStore.ping` tells whether the server answers again (the runtime asks it to end
 an outage, docs/deployment.md). A batch whose every receipt key is already stored (a second
 process node committed the same raw batch first) is rolled back, not written twice.
@@ -62,12 +65,12 @@ from lookout.model import (
     VesselState,
 )
 from lookout.pipeline.ports import EventQuery, StoreBatch
+from lookout.storage import StoreOutage
 from lookout.storage import postgis_sql as sql
 from lookout.storage.counters import source_stats
-from lookout.storage.sqlite import batch_entry
-from lookout.storage.sqlite_sql import event_writes
+from lookout.storage.postgis_write import Waiting, gather, write_rows
 
-__all__ = ["PostgisStore", "connect", "describe"]
+__all__ = ["PostgisStore", "alive", "connect", "describe"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,8 @@ class PostgisStore:
         self._receipt_ttl_s = receipt_ttl_s
         self._clock = clock
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[Waiting] = []
         self._readers_lock = threading.Lock()
         self._idle: list[Connection] = []
         self._closed = False
@@ -136,51 +141,61 @@ class PostgisStore:
     # -- writing ---------------------------------------------------------------------------
 
     def write(self, batch: StoreBatch) -> None:
-        """Commit the batch in one transaction; returns once it is durable."""
-        entry, receipts = batch_entry(batch)
-        track, vessels, statics, counts, rejects, _, events, detections = entry
-        now = self._clock()
-        steps = [
-            (sql.ADD_COUNTS, counts),
-            (sql.ADD_REJECTS, rejects),
-            *zip(
-                (sql.INSERT_EVENT_VERSION, sql.UPSERT_EVENT, sql.ADD_EVENT_VESSEL),
-                event_writes(events),
-                strict=True,
-            ),
-            (sql.INSERT_DETECTION, detections),
-        ]
+        """Commit the batch in one transaction (shared with batches other threads write at
+        the same moment, :mod:`~lookout.storage.postgis_write`); returns once it is durable."""
+        mine = Waiting(batch)
+        with self._queue_lock:
+            self._queue.append(mine)
         with self._lock:
-            self._check_open()
-            conn = self._writable()
-            with conn.transaction(), conn.cursor() as cur:
-                if receipts and not _claim(cur, receipts, now):
-                    raise psycopg.Rollback()  # committed before: write nothing twice
-                if track:
-                    rows = sql.track_rows(track, batch.received_ts)
-                    self._copy(cur, sql.COPY_TRACK, sql.TRACK_TYPES, rows)
-                if statics:
-                    self._copy(cur, sql.COPY_STATICS, sql.STATIC_TYPES, statics)
-                if vessels:
-                    self._copy(cur, sql.COPY_VESSELS, sql.VESSEL_TYPES, sql.vessel_rows(vessels))
-                    cur.execute(sql.UPSERT_VESSELS)
-                for statement, params in steps:
-                    if params:
-                        cur.executemany(statement, params)
-            self._housekeeping(max((row[2] for row in track), default=None), now)
+            if not mine.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit(group)
+        if mine.error is not None:
+            raise mine.error
 
-    @staticmethod
-    def _copy(
-        cur: psycopg.Cursor[Any], statement: str, types: Sequence[str], rows: Sequence[Any]
-    ) -> None:
-        with cur.copy(statement) as copy:
-            copy.set_types(list(types))
-            for row in rows:
-                copy.write_row(row)
+    def _commit(self, group: list[Waiting]) -> None:
+        """Commit ``group`` in one transaction, or each alone if that fails for a reason
+        other than the connection; lock held. Marks every batch done."""
+        try:
+            self._check_open()
+            self._write([w.batch for w in group])
+        except Exception as exc:
+            # StoreOutage (a RuntimeError): the server may have committed; RuntimeError: closed
+            if len(group) == 1 or isinstance(exc, RuntimeError):
+                for waiting in group:
+                    waiting.error = exc
+            else:
+                log.warning("a group of %d batches failed (%s); one at a time", len(group), exc)
+                for waiting in group:
+                    try:
+                        self._write([waiting.batch])
+                    except Exception as alone:
+                        waiting.error = alone
+        finally:
+            for waiting in group:
+                waiting.done = True
+
+    def _write(self, batches: list[StoreBatch]) -> None:
+        rows = gather(batches)
+        now = self._clock()
+        with self._answering():
+            write_rows(self._writable(), rows, now)
+        self._housekeeping(rows.newest_ts(), now)
+
+    @contextmanager
+    def _answering(self) -> Iterator[None]:
+        """Turn "the server does not answer" (psycopg's OperationalError: refused, dropped,
+        starting up, shutting down) into :class:`~lookout.storage.StoreOutage`."""
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreOutage(f"PostgreSQL at {self.name} does not answer: {reason}") from exc
 
     def _writable(self) -> Connection:
         """The writer connection, opened again if the server dropped it; lock held."""
-        if not _alive(self._writer):
+        if not alive(self._writer):
             log.warning("connection to %s lost; connecting again", self.name)
             self._writer.close()
             self._writer = connect(self._dsn, connect_timeout_s=self._timeout_s)
@@ -253,21 +268,28 @@ class PostgisStore:
     # -- reading ---------------------------------------------------------------------------
 
     @contextmanager
-    def _reading(self) -> Iterator[psycopg.Cursor[Any]]:
-        """A cursor in one read-only snapshot, on a connection of the pool."""
-        conn = self._take_reader()
-        try:
-            with conn.transaction(), conn.cursor() as cur:
-                yield cur
-        finally:
-            self._give_back(conn)
+    def _reading(self, snapshot: bool = False) -> Iterator[psycopg.Cursor[Any]]:
+        """A cursor on a connection of the pool: for one statement (a statement sees one
+        snapshot anyway, one round trip), or with ``snapshot`` in one ``REPEATABLE READ READ
+        ONLY`` transaction for several."""
+        with self._answering():
+            conn = self._take_reader()
+            try:
+                if snapshot:
+                    with conn.transaction(), conn.cursor() as cur:
+                        yield cur
+                else:
+                    with conn.cursor() as cur:
+                        yield cur
+            finally:
+                self._give_back(conn)
 
     def _take_reader(self) -> Connection:
         with self._readers_lock:
             self._check_open()
             while self._idle:
                 idle = self._idle.pop()
-                if _alive(idle):
+                if alive(idle):
                     return idle
                 idle.close()  # the server closed it (a restart): open a new one
         conn = connect(self._dsn, connect_timeout_s=self._timeout_s)
@@ -304,6 +326,15 @@ class PostgisStore:
         with self._reading() as cur:
             row = cur.execute(sql.SELECT_VESSEL, (mmsi,)).fetchone()
         return None if row is None else sql.vessel_from_row(row)
+
+    def vessels_of(self, mmsis: Sequence[int]) -> dict[int, VesselState]:
+        """The latest states of those of ``mmsis`` the store knows, in one round trip (a
+        process node recalls a batch's returning vessels at once; not part of the port)."""
+        if not mmsis:
+            return {}
+        with self._reading() as cur:
+            rows = cur.execute(sql.SELECT_VESSELS_OF, (list(mmsis),)).fetchall()
+        return {state.mmsi: state for state in map(sql.vessel_from_row, rows)}
 
     def vessels_at(
         self, at_ts: float, lookback_s: float = 3600.0, limit: int = 100_000
@@ -342,7 +373,7 @@ class PostgisStore:
 
     def ingest_stats(self) -> list[SourceStats]:
         """Counters per (member, source), sorted by member then source."""
-        with self._reading() as cur:
+        with self._reading(snapshot=True) as cur:
             totals = cur.execute(sql.SELECT_COUNTS).fetchall()
             rejects = cur.execute(sql.SELECT_REJECTS).fetchall()
         return source_stats(totals, rejects)
@@ -374,7 +405,7 @@ class PostgisStore:
 
     def schema_version(self) -> int:
         """The newest migration applied to the database."""
-        with self._reading() as cur:
+        with self._reading(snapshot=True) as cur:
             return sql.schema_version(cur.connection)
 
     def _check_open(self) -> None:
@@ -393,7 +424,7 @@ class PostgisStore:
             self._writer.close()
 
 
-def _alive(conn: Connection) -> bool:
+def alive(conn: Connection) -> bool:
     """Whether an idle connection looks usable: open, not broken, and nothing to read (a
     server that shut down has sent its goodbye or closed the socket)."""
     if conn.closed or conn.broken:
@@ -403,16 +434,6 @@ def _alive(conn: Connection) -> bool:
     except (OSError, ValueError, psycopg.Error):
         return False
     return not readable
-
-
-def _claim(cur: psycopg.Cursor[Any], receipts: Sequence[tuple[str, str]], now: float) -> bool:
-    """Insert the batch's receipts; False when every key was stored before (a second writer
-    of the same raw batch waits here for the first one's commit, then finds its keys)."""
-    claimed = False
-    for key, receipt in receipts:
-        cur.execute(sql.INSERT_RECEIPT + " RETURNING key", (key, receipt, now))
-        claimed = cur.fetchone() is not None or claimed
-    return claimed
 
 
 def _json(text: str) -> dict[str, Any]:

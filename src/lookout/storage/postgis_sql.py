@@ -28,6 +28,7 @@ __all__ = [
     "ADD_COUNTS",
     "ADD_EVENT_VESSEL",
     "ADD_REJECTS",
+    "CLAIM_RECEIPTS",
     "COPY_STATICS",
     "COPY_TRACK",
     "COPY_VESSELS",
@@ -44,6 +45,7 @@ __all__ = [
     "SELECT_TRACK",
     "SELECT_TRACK_AT",
     "SELECT_VESSEL",
+    "SELECT_VESSELS_OF",
     "STATIC_TYPES",
     "TRACK_TYPES",
     "UPSERT_EVENT",
@@ -116,6 +118,11 @@ ON CONFLICT (member, source, reason) DO UPDATE SET count = r.count + excluded.co
 INSERT_RECEIPT = """
 INSERT INTO receipts (key, receipt, created_ts) VALUES (%s, %s, %s) ON CONFLICT (key) DO NOTHING
 """
+CLAIM_RECEIPTS = """
+INSERT INTO receipts (key, receipt, created_ts)
+SELECT key, receipt, %s FROM unnest(%s::text[], %s::text[]) AS r (key, receipt)
+ON CONFLICT (key) DO NOTHING RETURNING key
+"""
 SELECT_TRACK = f"""
 SELECT {", ".join(_TRACK)} FROM track
 WHERE mmsi = %s AND observed_ts BETWEEN %s AND %s ORDER BY observed_ts, id LIMIT %s
@@ -127,6 +134,7 @@ ORDER BY mmsi, member, source, observed_ts DESC, id DESC LIMIT %s
 """
 _SELECT_VESSELS = f"SELECT {', '.join(_VESSEL)} FROM vessels"
 SELECT_VESSEL = f"{_SELECT_VESSELS} WHERE mmsi = %s"
+SELECT_VESSELS_OF = f"{_SELECT_VESSELS} WHERE mmsi = ANY(%s)"
 SELECT_STATICS = (
     f"SELECT {', '.join(_STATIC)} FROM statics WHERE mmsi = %s ORDER BY observed_ts, id"
 )
