@@ -107,6 +107,29 @@ def test_a_message_that_keeps_failing_is_dead_lettered_not_lost(bus: Any) -> Non
     assert (dead.seen, dead.subjects) == ([1], ["lookout.dead.alerts"])
 
 
+def test_a_batch_consumer_takes_a_backlog_together_and_isolates_a_bad_message(bus: Any) -> None:
+    bus.publish_many([("lookout.obs.dk.tcp-1", {"seq": n}) for n in range(30)])
+    one = Recorder(fail={17: 99})  # message 17 can never be processed
+    batches: list[list[int]] = []
+
+    def many(given: list[tuple[str, Any]]) -> None:
+        seqs = [payload["seq"] for _, payload in given]
+        if 17 in seqs:
+            raise RuntimeError("a bad message in the batch")
+        batches.append(seqs)
+
+    consumer = bus.consume(
+        "processor", "lookout.obs.>", one, max_deliver=2, retry_delay_s=0.02, batch=8,
+        batch_handler=many,
+    )  # fmt: skip
+    assert consumer.flush(WAIT_S)
+    delivered = sorted([*one.seen, *(s for b in batches for s in b)])
+    assert delivered == [n for n in range(30) if n != 17]  # each once, in no batch twice
+    assert max(len(b) for b in batches) > 1 and all(len(b) <= 8 for b in batches)
+    assert all(b == sorted(b) for b in batches)  # stream order within a batch
+    assert consumer.dead_lettered == 1  # the bad one alone; its batch mates were delivered
+
+
 def test_acknowledged_publishes_reach_a_consumer_restarted_later(prefix: str) -> None:
     first = NatsBus(URL, prefix=prefix)
     before = Recorder()

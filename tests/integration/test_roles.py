@@ -299,13 +299,14 @@ class FailOnce:
 
 
 @pytest.mark.parametrize(
-    ("committed", "counters"),
+    "committed",
     [
-        # the first batch committed, "died", came back and was skipped; four stored normally
-        (True, {"stored": 4, "skipped": 1, "failed": 1}),
-        # the first commit failed: it came back and was stored by a fresh pipeline (the old
-        # one had seen its lines and would have dropped them as duplicates)
-        (False, {"stored": 5, "skipped": 0, "failed": 1}),
+        # the first commit went through, the node "died" before the ack: those raw batches
+        # came back and were skipped by their receipts, the rest stored normally
+        True,
+        # the first commit failed: its raw batches came back and were stored by a fresh
+        # pipeline (the old one had seen their lines and would have dropped them as copies)
+        False,
     ],
 )
 def test_a_batch_whose_first_try_failed_is_stored_exactly_once(
@@ -313,7 +314,6 @@ def test_a_batch_whose_first_try_failed_is_stored_exactly_once(
     database_url: str,
     batches: list[list[str]],
     committed: bool,
-    counters: dict[str, int],
 ) -> None:
     from lookout.service.roles.process import ProcessNode
     from lookout.service.roles.raw import raw_batch
@@ -343,7 +343,10 @@ def test_a_batch_whose_first_try_failed_is_stored_exactly_once(
         )
 
     assert store.died
-    assert seen == counters
+    # the first commit held one raw batch, or several taken together from the backlog
+    first = seen["failed"]
+    assert 1 <= first <= 5 and seen["stored"] + seen["skipped"] == 5
+    assert seen["skipped"] == (first if committed else 0)
     assert tracks == expected
 
 

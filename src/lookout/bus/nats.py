@@ -62,7 +62,7 @@ from lookout.bus.nats_connect import (
     probe,
     version,
 )
-from lookout.bus.nats_consumer import DurableConsumer, ServerCalls
+from lookout.bus.nats_consumer import BatchHandler, DurableConsumer, ServerCalls
 from lookout.bus.nats_streams import (
     STREAMS,
     check_pattern,
@@ -285,6 +285,7 @@ class NatsBus:
         retry_delay_s: float = 1.0,
         batch: int = 100,
         deliver: str = "all",
+        batch_handler: BatchHandler | None = None,
     ) -> DurableConsumer:
         """Process every stored message on ``pattern`` at least once under the durable name
         ``name``, acknowledging each after ``handler`` returned (see DurableConsumer)."""
@@ -301,6 +302,7 @@ class NatsBus:
             retry_delay_s=retry_delay_s,
             batch=batch,
             deliver=deliver,
+            batch_handler=batch_handler,
         )
         with self._lock:
             self._consumers.append(consumer)

@@ -18,6 +18,12 @@ machine) goes on where the last one stopped. Its guarantees:
   for redelivery instead.
 - A pattern spanning several streams gets one JetStream consumer per stream, each in stream
   order; there is no order between streams.
+- **Batches (optional).** With a ``batch_handler`` the consumer waits for one message, takes
+  whatever else the stream already holds (up to ``batch``, without waiting), and hands them
+  to ``batch_handler`` together, in stream order: one commit for many messages when there
+  is a backlog, no added wait when there is none. They are acknowledged together after it
+  returned; if it raises, each message goes through ``handler`` on its own, so one bad
+  message is retried and dead-lettered alone.
 
 A new durable name starts at the beginning of what the streams still hold (``deliver="all"``)
 or with messages stored from now on (``deliver="new"``).
@@ -52,12 +58,18 @@ from lookout.bus.nats_streams import (
 )
 from lookout.pipeline.ports import Handler
 
-__all__ = ["DurableConsumer", "ServerCalls"]
+__all__ = ["BatchHandler", "DurableConsumer", "ServerCalls"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _FETCH_WAIT_S = 0.5
+_TOP_UP_WAIT_S = 0.005
+"""How long a batch consumer waits for more messages than the one it has (a no-wait fetch
+answers at once when the stream holds some; this only bounds the wait when it holds none)."""
+
+BatchHandler = Callable[[list[tuple[str, Any]]], None]
+"""``batch_handler(messages)``: ``(subject, payload)`` pairs in stream order."""
 _POLL_S = 0.02
 
 
@@ -122,10 +134,12 @@ class _StreamConsumer:
 
     def _run(self) -> None:
         owner = self.owner
+        batched = owner.batch_handler is not None
         while not owner.stopping.is_set():
             try:
                 msgs: list[Msg] = owner.calls.call(
-                    self.psub.fetch(owner.batch, timeout=_FETCH_WAIT_S), _FETCH_WAIT_S + 5.0
+                    self.psub.fetch(1 if batched else owner.batch, timeout=_FETCH_WAIT_S),
+                    _FETCH_WAIT_S + 5.0,
                 )
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
@@ -135,6 +149,14 @@ class _StreamConsumer:
                 log.warning("fetching from %s failed: %s", self.stream, exc)
                 owner.stopping.wait(1.0)
                 continue
+            if batched and owner.batch > len(msgs):
+                msgs += self._top_up(owner.batch - len(msgs))
+            if batched and len(msgs) > 1:
+                if owner.stopping.is_set():
+                    self._give_back(msgs)
+                    return
+                if owner.handle_batch(self.spec, msgs):
+                    continue
             for i, msg in enumerate(msgs):
                 if owner.stopping.is_set():
                     self._give_back(msgs[i:])
@@ -143,6 +165,16 @@ class _StreamConsumer:
                     owner.handle(self.spec, msg)
                 except Exception as exc:  # an ack that did not reach the server: redelivered
                     log.warning("consumer %s on %s: %s", owner.name, self.stream, exc)
+
+    def _top_up(self, wanted: int) -> list[Msg]:
+        """Up to ``wanted`` more messages the stream holds already (none: after a short wait)."""
+        try:
+            more: list[Msg] = self.owner.calls.call(
+                self.psub.fetch(wanted, timeout=_TOP_UP_WAIT_S), _FETCH_WAIT_S + 5.0
+            )
+        except Exception:  # nothing waiting (a timeout), or the bus closing: go on with one
+            return []
+        return more
 
     def _give_back(self, msgs: list[Msg]) -> None:
         """Unhandled messages of a fetch go back at once rather than after ``ack_wait_s``."""
@@ -182,6 +214,7 @@ class DurableConsumer:
         retry_delay_s: float = 1.0,
         batch: int = 100,
         deliver: str = "all",
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         check_pattern(pattern)
         if not name or any(c in name for c in ". *>\t\r\n"):
@@ -196,6 +229,7 @@ class DurableConsumer:
         self.ack_wait_s = ack_wait_s
         self.retry_delay_s = retry_delay_s
         self.batch = batch
+        self.batch_handler = batch_handler
         self.deliver_policy = {"all": api.DeliverPolicy.ALL, "new": api.DeliverPolicy.NEW}[deliver]
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -219,6 +253,30 @@ class DurableConsumer:
             self._busy += 1
         try:
             self._handle(spec, msg)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def handle_batch(self, spec: StreamSpec, msgs: list[Msg]) -> bool:
+        """Run the batch handler on ``msgs`` and acknowledge them all; False (nothing
+        acknowledged) when it raised: the caller then handles them one by one."""
+        assert self.batch_handler is not None
+        with self._lock:
+            self._busy += 1
+        try:
+            try:
+                given = [(unwire(self.calls.prefix, m.subject), orjson.loads(m.data)) for m in msgs]
+                self.batch_handler(given)
+            except Exception as exc:
+                log.warning(
+                    "consumer %s: a batch of %d failed (%s); one by one", self.name, len(msgs), exc
+                )
+                return False
+            for msg in msgs:
+                self.calls.post(msg.ack())
+            with self._lock:
+                self.delivered += len(msgs)
+            return True
         finally:
             with self._lock:
                 self._busy -= 1

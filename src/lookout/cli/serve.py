@@ -110,13 +110,17 @@ def serve(
 
 def _run_process(settings: Settings, detectors: list[Detector[Any]]) -> None:
     """Run a process node until SIGINT/SIGTERM; it finishes the batch in hand, then exits 0."""
+    from lookout.geo.zones import ZoneIndex
     from lookout.service.detection import build_detectors
     from lookout.service.roles.process import ProcessNode
 
     first = iter([detectors])
     setup = None
+    # the zone index of the first suite serves every later one (one per partition)
+    zones = (getattr(d, "zones", None) for d in detectors)
+    index = next((z for z in zones if isinstance(z, ZoneIndex)), None)
 
-    def suite() -> list[Detector[Any]]:  # the first suite, then fresh ones after a failure
+    def suite() -> list[Detector[Any]]:  # the first suite, then fresh ones (partitions, failures)
         nonlocal setup
         built = next(first, None)
         if built is not None:
@@ -125,7 +129,7 @@ def _run_process(settings: Settings, detectors: list[Detector[Any]]) -> None:
             from lookout.service.detect_setup import setup_from_settings
 
             setup = setup_from_settings(settings)
-        return build_detectors(setup)
+        return build_detectors(setup, index=index)
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

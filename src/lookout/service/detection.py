@@ -105,10 +105,16 @@ class DetectionSetup:
         return [k for k in known if k in self.kinds]
 
 
-def build_detectors(setup: DetectionSetup) -> list[Detector[Any]]:
-    """One instance of every enabled detector, configured and wired to zones, shore, ports."""
+def build_detectors(
+    setup: DetectionSetup, *, index: ZoneIndex | None = None
+) -> list[Detector[Any]]:
+    """One instance of every enabled detector, configured and wired to zones, shore, ports.
+
+    ``index``: a zone index of ``setup.zones`` built before, shared (building one takes
+    seconds for a region pack; a process node builds a suite per partition)."""
     kinds = setup.enabled()
-    index = ZoneIndex(setup.zones) if {"zone_entry", "zone_exit"} & set(kinds) else None
+    if index is None and {"zone_entry", "zone_exit"} & set(kinds):
+        index = ZoneIndex(setup.zones)
     built: list[Detector[Any]] = []
     for kind in kinds:
         detector = _build_one(kind, setup, index)

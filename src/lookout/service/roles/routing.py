@@ -40,6 +40,7 @@ __all__ = [
     "PartitionRouter",
     "partition_of",
     "payload_mmsi",
+    "vessel_mmsis",
 ]
 
 NO_VESSEL = 0
@@ -59,6 +60,33 @@ def partition_of(mmsi: int, partitions: int) -> int:
     """The partition of a vessel: a multiplicative (Fibonacci) hash of the MMSI, so that
     neighbouring MMSIs (one fleet, one MID) spread over the partitions."""
     return (((mmsi * 2654435761) & _MASK32) * partitions) >> 32
+
+
+def vessel_mmsis(items: Sequence[SourceItem]) -> set[int]:
+    """The MMSIs of the vessels the items' single sentences and first fragments name (a
+    quick look: lines in other shapes are skipped), and of their records."""
+    found: set[int] = set()
+    for item in items:
+        if isinstance(item, ReportRecord):
+            found.add(item.mmsi)
+            continue
+        lines = (
+            item.lines
+            if isinstance(item, Lines)
+            else (item.line,)
+            if isinstance(item, Frame)
+            else ()
+        )
+        for line in lines:
+            start = line.find("!")
+            if start < 0:
+                continue
+            fields = line[start:].split(",", 6)
+            if len(fields) == 7 and fields[2] == "1":
+                mmsi = payload_mmsi(fields[5])
+                if mmsi is not None:
+                    found.add(mmsi)
+    return found
 
 
 def payload_mmsi(payload: str) -> int | None:
