@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import IN_CI, missing
+from conftest import IN_CI
 
 try:
     import psycopg
@@ -46,24 +44,9 @@ T0 = 1_700_000_000.0
 
 
 @pytest.fixture
-def dsn() -> Iterator[str]:
-    """A new, empty database with PostGIS; dropped (connections and all) when the test ends."""
-    name = f"lookout_pgtest_{secrets.token_hex(6)}"
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        missing(f"PostgreSQL not reachable at {ADMIN_URL} ({exc})")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        url = psycopg.conninfo.make_conninfo(ADMIN_URL, dbname=name)
-        try:
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute("CREATE EXTENSION postgis")
-            yield url
-        except psycopg.errors.FeatureNotSupported as exc:
-            missing(f"PostGIS is not installed on the server: {exc}")
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def dsn(pg_database_url: str) -> str:
+    """A new, empty database with PostGIS (conftest; dropped when the test ends)."""
+    return pg_database_url
 
 
 def _rows(dsn: str, query: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -39,9 +39,6 @@ nats_leases = import_or_missing("lookout.bus.nats_leases", reason="nats-py is no
 psycopg = import_or_missing("psycopg", reason="psycopg is not installed")
 
 NATS_URL = os.environ.get("LOOKOUT_TEST_NATS_URL", "nats://127.0.0.1:4222")
-PG_ADMIN = os.environ.get(
-    "LOOKOUT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 KEY = "k-dma"
 READ = {"Authorization": "Bearer t-1"}
 PUSH = {"Authorization": f"Bearer {KEY}", "Content-Type": "text/plain"}
@@ -65,24 +62,9 @@ def prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url() -> Iterator[str]:
-    from psycopg import conninfo
-
-    name = f"lookout_roles_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        missing(f"PostgreSQL not reachable at {PG_ADMIN} ({exc})")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = conninfo.make_conninfo(PG_ADMIN, dbname=name)
-    try:
-        with psycopg.connect(url) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database_url(pg_database_url: str) -> str:
+    """A database of this test's own, with PostGIS (conftest; dropped after)."""
+    return pg_database_url
 
 
 @pytest.fixture
