@@ -82,6 +82,8 @@ class Stream(threading.Thread):
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.arrived: dict[int, float] = {}
+        self.dropped = 0
+        """Messages the server dropped for this client (``dropped`` events): it fell behind."""
 
     def run(self) -> None:
         url = f"{self.url}/api/v1/stream"
@@ -94,6 +96,8 @@ class Stream(threading.Thread):
                     self.ready.set()
                 elif line.startswith("event: "):
                     kind = line[7:]
+                elif line.startswith("data: ") and kind == "dropped":
+                    self.dropped += int(json.loads(line[6:])["dropped"])
                 elif line.startswith("data: ") and kind == "alert":
                     alert = json.loads(line[6:])
                     if alert["kind"] == "zone_entry" and alert["mmsi"] is not None:

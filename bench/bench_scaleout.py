@@ -121,6 +121,7 @@ class Figures:
     latencies_ms: list[float] = field(default_factory=list)
     cores: dict[str, float] = field(default_factory=dict)  # CPU used while probing
     probe_refused: int = 0  # probe pushes answered 503 (then sent again)
+    stream_dropped: int = 0  # alerts the server dropped for the benchmark's slow SSE client
 
 
 def write_config(folder: Path) -> dict[str, str]:
@@ -290,6 +291,7 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
     figures.refused = sum(feeder.refused)
     figures.probes = len(pushed)
     arrived = stream.arrived
+    figures.stream_dropped = stream.dropped
     figures.latencies_ms = [(arrived[m] - t) * 1000.0 for m, t in pushed.items() if m in arrived]
     return figures
 
@@ -354,6 +356,8 @@ def report(results: list[Figures], lines: list[str]) -> None:
         print(f"  ({f.processed_rate / pyais_rate:.2f}x pyais decode-only)")
         refused = f" ({f.probe_refused} probe pushes 503, sent again)" if f.probe_refused else ""
         print(f"  alerts: {len(f.latencies_ms)} of {f.probes} probes{refused}", end="")
+        if f.stream_dropped:
+            print(f" (the server dropped {f.stream_dropped:,} alerts for this client)", end="")
         if f.latencies_ms:
             p50, p99 = statistics.median(f.latencies_ms), percentile(f.latencies_ms, 0.99)
             print(f"; ingest-to-alert latency ms: p50 {p50:.0f}, p99 {p99:.0f}")
