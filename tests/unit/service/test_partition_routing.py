@@ -14,7 +14,7 @@ import pyais
 
 from lookout.model import Detection, Lines, Rejection, RejectReason, ReportRecord
 from lookout.pipeline.engine import Pipeline, Submission
-from lookout.service.roles.partitions import lease_names, rendezvous
+from lookout.service.roles.partitions import lease_names, placement, rendezvous
 from lookout.service.roles.routing import NO_VESSEL, PartitionRouter, partition_of
 
 BASE_STATION = "!AIVDM,1,1,,B,402=481uaUcf;OQ55JS9ITi025Jp,0*2B"
@@ -92,3 +92,32 @@ def test_a_joining_node_takes_only_its_share() -> None:
     assert all(after[n] == "c" for n in moved)  # nothing moves between the old nodes
     assert 10 < len(moved) < 35  # about a third of 65
     assert {before[n] for n in names} == {"a", "b"}
+
+
+def test_placement_gives_no_node_more_than_its_share() -> None:
+    # Plain rendezvous hashing put all five leases of a 4-partition deployment on one of
+    # two nodes; bounded loads split them 3 and 2.
+    for partitions in (1, 4, 5, 16):
+        names = lease_names(partitions, pairwise=True)
+        for nodes in (["a", "b"], ["host-1234", "host-5678"], ["a", "b", "c"]):
+            placed = placement(names, nodes)
+            assert set(placed) == set(names)
+            loads = Counter(placed.values())
+            share = -(-len(names) // len(nodes))
+            assert max(loads.values()) <= share
+            if len(names) >= len(nodes):
+                assert set(loads) == set(nodes)
+            assert placement(names, list(reversed(nodes))) == placed  # order-free
+
+
+def test_placement_moves_little_when_a_node_joins_or_leaves() -> None:
+    names = lease_names(64, pairwise=True)
+    two = placement(names, ["a", "b"])
+    three = placement(names, ["a", "b", "c"])
+    to_c = [n for n in names if three[n] == "c"]
+    assert len(to_c) in (21, 22)  # its share of 65
+    between_old = [n for n in names if two[n] != three[n] and three[n] != "c"]
+    assert len(between_old) <= 4  # a few shifted by the bounds, not a reshuffle
+    back = placement(names, ["a", "c"])  # b leaves
+    moved = [n for n in names if back[n] != three[n]]
+    assert len(moved) <= 21 + 4

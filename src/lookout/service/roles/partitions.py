@@ -5,9 +5,12 @@ Each process node runs an :class:`Ownership` loop every third of ``process_lease
 1. it writes its membership heartbeat and reads the live members
    (:class:`~lookout.bus.nats_leases.LeaseTable`);
 2. every lease name (``p0`` ... ``p<N-1>``, and ``pairwise`` when the detector suite has
-   pairwise detectors) belongs to one live node by rendezvous hashing
-   (:func:`rendezvous`): the node whose hash with the name is highest. A node joining or
-   leaving moves only the names it wins or held, about ``1/nodes`` of them;
+   pairwise detectors) belongs to one live node by rendezvous hashing with bounded loads
+   (:func:`placement`): each name goes to the node whose hash with it is highest, unless
+   that node already has its share (``ceil(names / nodes)``), then to the next. Every node
+   computes the same placement from the same live members. A node joining or leaving moves
+   about ``1/nodes`` of the names, and no node holds more than its share (plain rendezvous
+   hashing put all five leases of a 4-partition deployment on one of two nodes);
 3. it renews the leases it holds (a renewal that fails means the lease lapsed: the work stops
    at once, nothing is handed over);
 4. it gives up the leases that now belong to another node: ``give(name)`` finishes the
@@ -41,6 +44,7 @@ __all__ = [
     "is_pairwise",
     "lease_names",
     "partition_lease",
+    "placement",
     "rendezvous",
 ]
 
@@ -73,11 +77,34 @@ def lease_names(partitions: int, pairwise: bool) -> list[str]:
     return [*names, PAIRWISE] if pairwise else names
 
 
+def _weight(node: str, name: str) -> bytes:
+    return hashlib.blake2b(f"{node}\0{name}".encode()).digest()
+
+
 def rendezvous(name: str, nodes: Sequence[str]) -> str | None:
-    """The node ``name`` belongs to (highest random weight), ``None`` with no nodes."""
+    """The node ``name`` prefers (highest random weight), ``None`` with no nodes."""
     if not nodes:
         return None
-    return max(nodes, key=lambda n: hashlib.blake2b(f"{n}\0{name}".encode()).digest())
+    return max(nodes, key=lambda n: _weight(n, name))
+
+
+def placement(names: Sequence[str], nodes: Sequence[str]) -> dict[str, str]:
+    """The node each of ``names`` belongs to: in the order of ``names``, the node it prefers
+    most (rendezvous order) among those still holding fewer than ``ceil(names / nodes)``.
+    The same names and nodes give the same placement on every node, whatever their order
+    in ``nodes``."""
+    live = sorted(set(nodes))
+    if not live:
+        return {}
+    share = -(-len(names) // len(live))
+    load = dict.fromkeys(live, 0)
+    placed: dict[str, str] = {}
+    for name in names:
+        ranked = sorted(live, key=lambda n: _weight(n, name), reverse=True)
+        node = next(n for n in ranked if load[n] < share)
+        placed[name] = node
+        load[node] += 1
+    return placed
 
 
 class Ownership:
@@ -136,7 +163,7 @@ class Ownership:
         live = self.leases.members()
         if me not in live:
             live.append(me)
-        wanted = {n for n in self.names if rendezvous(n, live) == me}
+        wanted = {n for n, node in placement(self.names, live).items() if node == me}
         held = self.held
         for name in held:
             asked = time.monotonic()
