@@ -83,6 +83,10 @@ class ClientQueue:
         self._closed = False
         self.dropped = 0
 
+    def wants(self, kind: str) -> bool:
+        """Did the client ask for messages of ``kind`` (all kinds without ``kinds=``)?"""
+        return self._kinds is None or kind in self._kinds
+
     def offer(self, subject: str, payload: Mapping[str, Any]) -> None:
         """Thread-safe: enqueue on the loop; never blocks the caller."""
         if self._kinds is not None and _kind(subject) not in self._kinds:
@@ -133,7 +137,12 @@ class ClientQueue:
 
 class StreamHub:
     """The open SSE clients, fed by one bus subscription per streamed pattern (shared by all
-    clients, so a client costs a queue, not a bus thread)."""
+    clients, so a client costs a queue, not a bus thread).
+
+    A pattern is subscribed to only while some client wants its kind: an alert console
+    (``kinds=alert``) does not pull every vessel update off the bus, and where the bus can
+    tell (in-process), the pipeline does not even build vessel updates nobody reads.
+    """
 
     def __init__(
         self, *, keepalive_s: float = 15.0, queue_size: int = 1000, recheck_s: float = 10.0
@@ -143,18 +152,26 @@ class StreamHub:
         self.queue_size = queue_size
         self._clients: tuple[ClientQueue, ...] = ()  # replaced, never mutated: read lock-free
         self._lock = threading.Lock()
-        self._subs: list[Subscription] = []
+        self._subs: dict[str, Subscription] = {}
 
     @property
     def clients(self) -> int:
         return len(self._clients)
 
+    @property
+    def subscribed(self) -> list[str]:
+        """The patterns subscribed to now (for inspection and tests)."""
+        with self._lock:
+            return sorted(self._subs)
+
     def open(self, bus: Bus, kinds: frozenset[str] | None = None) -> ClientQueue:
-        """A new client on the running loop; subscribes to the bus on first use."""
+        """A new client on the running loop; subscribes to the patterns of its kinds that
+        no client wanted yet."""
         client = ClientQueue(asyncio.get_running_loop(), self.queue_size, kinds)
         with self._lock:
-            if not self._subs:
-                self._subs = [bus.subscribe(pattern, self._fan_out) for pattern in STREAMED]
+            for pattern in STREAMED:
+                if pattern not in self._subs and client.wants(_kind(pattern)):
+                    self._subs[pattern] = bus.subscribe(pattern, self._fan_out)
             self._clients = (*self._clients, client)
         return client
 
@@ -163,8 +180,17 @@ class StreamHub:
             client.offer(subject, payload)
 
     def discard(self, client: ClientQueue) -> None:
+        """Forget a client; leave the patterns no remaining client wants."""
         with self._lock:
             self._clients = tuple(c for c in self._clients if c is not client)
+            unwanted = [
+                pattern
+                for pattern in self._subs
+                if not any(c.wants(_kind(pattern)) for c in self._clients)
+            ]
+            subs = [self._subs.pop(pattern) for pattern in unwanted]
+        for sub in subs:
+            sub.close()
 
     def close_all(self) -> None:
         """End every open stream (server shutdown). Safe from any thread."""
@@ -175,7 +201,7 @@ class StreamHub:
         """End every stream and leave the bus."""
         self.close_all()
         with self._lock:
-            subs, self._subs = self._subs, []
+            subs, self._subs = list(self._subs.values()), {}
         for sub in subs:
             sub.close()
 

@@ -6,7 +6,9 @@ import asyncio
 import json
 import threading
 
-from lookout.api.stream import ClientQueue, format_event, to_api
+from lookout.api.stream import ClientQueue, StreamHub, format_event, to_api
+from lookout.bus.inprocess import InProcessBus
+from lookout.pipeline import subjects
 
 
 def test_a_full_queue_drops_oldest_and_counts_from_another_thread() -> None:
@@ -66,6 +68,46 @@ def test_an_alert_console_never_loses_alerts_to_vessel_updates_it_did_not_ask_fo
     assert got[-2:] == ["alert-300", "alert-400"]  # the queue holds 2: the newest alerts
     assert all(g.startswith("alert") for g in got)
     assert dropped == 3  # only alerts made room for alerts
+
+
+def test_the_hub_takes_vessel_updates_off_the_bus_only_while_a_client_wants_them() -> None:
+    """An alert console alone leaves vessel updates unsubscribed: the in-process bus then
+    tells the pipeline nobody listens, and it builds none."""
+    bus = InProcessBus()
+    hub = StreamHub()
+
+    async def scenario() -> list[tuple[list[str], bool]]:
+        seen = []
+        console = hub.open(bus, frozenset({"alert"}))
+        seen.append((hub.subscribed, bus.has_subscribers(subjects.VESSELS)))
+        vessel_alerts = hub.open(bus, frozenset({"alert", "vessel"}))
+        seen.append((hub.subscribed, bus.has_subscribers(subjects.VESSELS)))
+        everything = hub.open(bus)
+        seen.append((hub.subscribed, bus.has_subscribers(subjects.VESSELS)))
+        hub.discard(everything)
+        hub.discard(vessel_alerts)
+        seen.append((hub.subscribed, bus.has_subscribers(subjects.VESSELS)))
+        bus.publish("lookout.alert.PHL-PCG", {"n": "alert-1"})
+        await asyncio.sleep(0.1)
+        item = await console.get(0.5)
+        assert item is not None and item[1]["n"] == "alert-1"
+        hub.discard(console)
+        seen.append((hub.subscribed, bus.has_subscribers(subjects.ALERTS)))
+        return seen
+
+    try:
+        seen = asyncio.run(scenario())
+    finally:
+        hub.close()
+        bus.close()
+    assert seen == [
+        ([subjects.ALERTS], False),
+        ([subjects.ALERTS, subjects.VESSELS], True),
+        (sorted(["lookout.vessel.>", "lookout.event.>", "lookout.alert.>",
+                 "lookout.alertstate.>", "lookout.stats.ingest"]), True),
+        ([subjects.ALERTS], False),
+        ([], False),
+    ]  # fmt: skip
 
 
 def test_close_ends_the_stream_after_what_is_queued() -> None:
