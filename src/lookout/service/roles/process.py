@@ -70,6 +70,7 @@ from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch
 from lookout.service.roles.partitions import PAIRWISE, Ownership, is_pairwise, lease_names
 from lookout.service.roles.raw import FORMAT, decode_items, partition_pattern, receipt_key
 from lookout.service.roles.routing import vessel_mmsis
+from lookout.service.gc_tuning import tune_gc
 from lookout.service.runtime import OUTAGE_RETRY_S, open_bus, open_store
 from lookout.service.settings import Settings
 
@@ -177,6 +178,7 @@ class ProcessNode:
         names = lease_names(self.settings.process_partitions, pairwise)
         self._ownership = Ownership(leases, names, self._take, self._give)
         self._ownership.start()
+        tune_gc()  # as the embedded runtime: without it, collections paused the node for long
         log.info("process node %s consuming; owns %s", self.node_id, " ".join(self.owned))
 
     def stop(self) -> None:
@@ -348,7 +350,9 @@ class ProcessNode:
                 self._prefetch(work, items)
                 submissions = [Submission(i, k) for i, (k, _) in zip(items, todo, strict=True)]
                 sent_ts = max(float(p["sent_ts"]) for _, p in todo)
-                result = work.pipeline.process(submissions, now_ts=sent_ts, publish_vessels=True)
+                result = work.pipeline.process(
+                    submissions, now_ts=sent_ts, publish_vessels=work.name != PAIRWISE
+                )  # the partition owners publish the vessel updates, not the pairwise holder
                 messages = result.messages
                 batch = result.store
                 if work.name == PAIRWISE:  # only the pairwise detectors' events are its own
