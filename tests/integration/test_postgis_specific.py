@@ -29,7 +29,7 @@ except ImportError:  # without the postgres extra: skipped on a laptop, a failur
     )
 
 from lookout.cli.doctor import Check, run_checks
-from lookout.model import BBox, Lines, TrackPoint, VesselState
+from lookout.model import BBox, IngestReceipt, Lines, TrackPoint, VesselState
 from lookout.pipeline.ports import StoreBatch
 from lookout.service.runtime import Runtime
 from lookout.service.settings import Settings
@@ -101,6 +101,17 @@ def test_a_batch_with_a_bad_position_stores_nothing_and_the_store_goes_on(dsn: s
         assert store.track(219_000_001) == [] and store.vessels() == []
         store.write(StoreBatch(track=[point(T0 + 1)]))
         assert [p.observed_ts for p in store.track(219_000_001)] == [T0 + 1]
+    finally:
+        store.close()
+
+
+def test_receipts_of_names_the_keys_already_committed_in_one_query(dsn: str) -> None:
+    store = PostgisStore(dsn)
+    try:
+        receipt = IngestReceipt(lines=1, accepted=1, observations=1, duplicates=0)
+        store.write(StoreBatch(receipts={"k1": receipt, "k3": receipt}))
+        assert store.receipts_of(["k1", "k2", "k3", "k4"]) == {"k1", "k3"}
+        assert store.receipts_of([]) == set()
     finally:
         store.close()
 

@@ -311,6 +311,15 @@ class PostgisStore:
             ).fetchone()
         return None if row is None else IngestReceipt(**_json(row[0]))
 
+    def receipts_of(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` have a receipt, in one round trip (a process node checks a
+        fetched batch of raw messages at once; not part of the port)."""
+        if not keys:
+            return set()
+        with self._reading() as cur:
+            rows = cur.execute("SELECT key FROM receipts WHERE key = ANY(%s)", (list(keys),))
+            return {str(row[0]) for row in rows.fetchall()}
+
     def vessels(self, bbox: BBox | None = None, limit: int = 10_000) -> list[VesselState]:
         """Latest states whose position is in ``bbox`` (all if ``None``), by MMSI, at most
         ``limit``."""

@@ -25,8 +25,9 @@ A partition's consumer waits for a raw message and takes the others its stream a
 (up to :data:`FETCH_BATCH`). For those messages, in partition order:
 
 1. a message whose receipt the store already holds (its idempotency key, else
-   ``raw:<message id>``) was committed before (a redelivery after a crash between commit
-   and acknowledgement): it is acknowledged and nothing is stored again;
+   ``raw:<message id>``; one query for all of them) was committed before (a redelivery
+   after a crash between commit and acknowledgement): it is acknowledged and nothing is
+   stored again;
 2. the pipeline processes the others in one call, one submission each (``now_ts`` = when the
    ingest node published the latest of them), and the store commits their rows *and their
    receipts* in one transaction;
@@ -67,10 +68,10 @@ from lookout.model import VesselState
 from lookout.pipeline import subjects
 from lookout.pipeline.engine import Pipeline, PipelineConfig, Submission
 from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch
+from lookout.service.gc_tuning import tune_gc
 from lookout.service.roles.partitions import PAIRWISE, Ownership, is_pairwise, lease_names
 from lookout.service.roles.raw import FORMAT, decode_items, partition_pattern, receipt_key
 from lookout.service.roles.routing import vessel_mmsis
-from lookout.service.gc_tuning import tune_gc
 from lookout.service.runtime import OUTAGE_RETRY_S, open_bus, open_store
 from lookout.service.settings import Settings
 
@@ -341,7 +342,8 @@ class ProcessNode:
         self._wait_for_lease(work)
         with self._lock:  # one message batch in hand per node (measured: no slower)
             self._check_lease(work)
-            todo = [(k, p) for k, p in zip(keys, payloads, strict=True) if not self._committed(k)]
+            done = self._committed(keys)
+            todo = [(k, p) for k, p in zip(keys, payloads, strict=True) if k not in done]
             self.skipped += len(keys) - len(todo)
             if not todo:
                 return
@@ -376,8 +378,13 @@ class ProcessNode:
                     log.debug("committed %s on %s at=%.3f", key, work.name, at)
         self._publish(messages)
 
-    def _committed(self, key: str) -> bool:
-        return self.store.receipt(key) is not None
+    def _committed(self, keys: list[str]) -> set[str]:
+        """Those of ``keys`` the store holds a receipt for: in one query where it can."""
+        many = getattr(self.store, "receipts_of", None)
+        if many is not None:
+            found: set[str] = many(keys)
+            return found
+        return {k for k in keys if self.store.receipt(k) is not None}
 
     def _publish(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
         """Publish a committed batch's messages; a failure is logged (the store has them)."""
