@@ -184,6 +184,38 @@ def test_a_stream_of_another_layout_under_the_same_name_is_refused(prefix: str) 
         NatsBus(URL, prefix=prefix)
 
 
+def test_a_publisher_knows_whether_any_process_listens_to_vessel_updates(prefix: str) -> None:
+    """What a process node asks before it builds vessel updates: another bus's live
+    subscription counts from about a round trip after it started (its announcement), and
+    not once it ended (the next refresh); a subscription of another deployment never does."""
+    publisher, listener = NatsBus(URL, prefix=prefix), NatsBus(URL, prefix=prefix)
+    stranger = NatsBus(URL, prefix=f"{prefix}x")
+    try:
+        assert publisher.has_subscribers("lookout.vessel.>") is False
+        foreign = stranger.subscribe("lookout.vessel.>", lambda s, p: None)
+        assert publisher.has_subscribers("lookout.vessel.>") is False
+        first = listener.subscribe("lookout.vessel.>", lambda s, p: None)
+        second = listener.subscribe("lookout.vessel.>", lambda s, p: None)
+        started = time.monotonic()
+        while not publisher.has_subscribers("lookout.vessel.>"):
+            assert time.monotonic() - started < 0.5, "the announcement did not arrive"
+            time.sleep(0.01)
+        assert publisher.has_subscribers("lookout.alert.>") is False
+        first.close()
+        time.sleep(2.5)  # two refreshes: the second subscription still listens
+        assert publisher.has_subscribers("lookout.vessel.>") is True
+        second.close()
+        started = time.monotonic()
+        while publisher.has_subscribers("lookout.vessel.>"):
+            assert time.monotonic() - started < 3.0, "still counted after the listener left"
+            time.sleep(0.05)
+        foreign.close()
+    finally:
+        for each in (publisher, listener, stranger):
+            each.close()
+        nats_bus.delete_streams(URL, f"{prefix}x")
+
+
 def test_an_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(NatsBusError, match=r"cannot connect to NATS at nats://127\.0\.0\.1:1"):
         NatsBus("nats://127.0.0.1:1", prefix="nobody", timeout_s=1.0)

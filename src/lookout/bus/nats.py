@@ -63,6 +63,7 @@ from lookout.bus.nats_connect import (
     version,
 )
 from lookout.bus.nats_consumer import BatchHandler, DurableConsumer, ServerCalls
+from lookout.bus.nats_interest import InterestBoard
 from lookout.bus.nats_streams import (
     STREAMS,
     check_pattern,
@@ -133,6 +134,7 @@ class NatsBus:
             self._nc, self._js = self._call(connect(url, timeout_s, lambda: self._closed))
             self.server_version = version(self._nc)
             self._call(self._ensure_streams(replicas, dedupe_window_s))
+            self._interest = InterestBoard(self._nc, self.prefix)
         except BaseException:
             if hasattr(self, "_nc"):
                 with contextlib.suppress(Exception):
@@ -252,6 +254,7 @@ class NatsBus:
         )
         live = _Live(core)
         await self._nc.flush(max(1, int(self._timeout_s)))  # the server knows it before we return
+        await self._interest.listen(pattern)
         return live
 
     def _forget(self, local: InProcessSubscription) -> None:
@@ -260,8 +263,25 @@ class NatsBus:
         if live is not None and not self._closed:
             try:
                 self._call(live.core.unsubscribe())
+                self._call(self._interest.unlisten(local.pattern))
             except (RuntimeError, nats.errors.Error) as exc:
                 log.warning("unsubscribing %r failed: %s", local.pattern, exc)
+
+    def has_subscribers(self, pattern: str) -> bool:
+        """Whether a live subscription on exactly ``pattern`` exists on this deployment, in
+        any process (:mod:`lookout.bus.nats_interest`): asked once, then kept fresh in the
+        background, so a publisher may call it per batch. Yes when the server does not
+        answer. Not part of the ``Bus`` port (the in-process bus has it too)."""
+        if self._closed:
+            return False
+        known = self._interest.known(pattern)
+        if known is not None:
+            return known
+        try:
+            return self._call(self._interest.ask_first(pattern))
+        except (RuntimeError, NatsBusError, nats.errors.Error) as exc:
+            log.warning("asking who listens to %s failed (%s); assuming someone does", pattern, exc)
+            return True
 
     @property
     def closed(self) -> bool:
@@ -349,6 +369,7 @@ class NatsBus:
         for local in locals_:
             local.close()
         try:
+            self._call(self._interest.close())
             self._call(self._nc.close())
         except (RuntimeError, nats.errors.Error) as exc:
             log.warning("closing the NATS connection failed: %s", exc)

@@ -31,7 +31,8 @@ A partition's consumer waits for a raw message and takes the others its stream a
 2. the pipeline processes the others in one call, one submission each (``now_ts`` = when the
    ingest node published the latest of them), and the store commits their rows *and their
    receipts* in one transaction;
-3. their events, alerts, vessel updates and counters are published on the bus;
+3. their events, alerts, vessel updates (only while someone listens to them:
+   :meth:`~lookout.bus.nats.NatsBus.has_subscribers`) and counters are published on the bus;
 4. the consumer acknowledges them (only now: a node killed before this point leaves them
    to be redelivered after ``process_ack_wait_s``). If step 2 fails, each message is tried
    again on its own (a fresh pipeline), so a bad one is retried and dead-lettered alone.
@@ -352,9 +353,8 @@ class ProcessNode:
                 self._prefetch(work, items)
                 submissions = [Submission(i, k) for i, (k, _) in zip(items, todo, strict=True)]
                 sent_ts = max(float(p["sent_ts"]) for _, p in todo)
-                result = work.pipeline.process(
-                    submissions, now_ts=sent_ts, publish_vessels=work.name != PAIRWISE
-                )  # the partition owners publish the vessel updates, not the pairwise holder
+                vessels = work.name != PAIRWISE and self._vessels_wanted()
+                result = work.pipeline.process(submissions, now_ts=sent_ts, publish_vessels=vessels)
                 messages = result.messages
                 batch = result.store
                 if work.name == PAIRWISE:  # only the pairwise detectors' events are its own
@@ -377,6 +377,13 @@ class ProcessNode:
                 for key, _ in todo:
                     log.debug("committed %s on %s at=%.3f", key, work.name, at)
         self._publish(messages)
+
+    def _vessels_wanted(self) -> bool:
+        """Whether anyone listens to vessel updates (an api node with a map open, an
+        output): the partition owners build and publish them only then (the pairwise
+        holder never does)."""
+        has_subscribers = getattr(self._bus, "has_subscribers", None)
+        return has_subscribers is None or bool(has_subscribers(subjects.VESSELS))
 
     def _committed(self, keys: list[str]) -> set[str]:
         """Those of ``keys`` the store holds a receipt for: in one query where it can."""
