@@ -9,9 +9,10 @@ what they listen to, and a publisher asks before it builds messages nobody would
   ``STAR`` and ``>`` as ``ALL``); when it starts listening it also announces the pattern on
   ``lookout.interest`` (after a round trip to the server, so a publisher that hears it gets
   an answer to its request);
-- a bus asked :meth:`InterestBoard.wanted` about a pattern asks once (a request; an answer or
-  a timeout means yes, NATS' "no responders" means no), then keeps the answer fresh: it asks
-  again every ``refresh_s`` seconds, and an announcement of the pattern makes it yes at once.
+- a bus asked about a pattern (:meth:`InterestBoard.ask_first`, then :meth:`~InterestBoard.known`)
+  asks the server once (a request; an answer or a timeout means yes, NATS' "no responders"
+  means no), then keeps the answer fresh: it asks again every ``refresh_s`` seconds, and an
+  announcement of the pattern makes it yes at once.
 
 So a new listener gets messages from about a round trip after it subscribed, and the
 messages stop at most ``refresh_s`` after the last listener left. Only subscriptions on
@@ -52,7 +53,7 @@ def interest_subject(pattern: str) -> str:
 
 class InterestBoard:
     """One bus's side of the interest protocol (see the module docstring). Every ``async``
-    method runs on the bus's event loop; :meth:`wanted` is for any thread."""
+    method runs on the bus's event loop; :meth:`known` is for any thread."""
 
     def __init__(self, nc: Client, prefix: str, refresh_s: float = REFRESH_S) -> None:
         self._nc = nc
