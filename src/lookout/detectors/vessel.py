@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
-from lookout.detectors.pairwise import event_id
+from lookout.detectors.pairwise import event_id, field_names
 from lookout.geo.distance import distance_m
 from lookout.geo.shore import Shore
 from lookout.model import Observation
@@ -41,23 +41,11 @@ class VesselConfig:
         """Every numeric setting by name: the thresholds in force (a new dict each call;
         every event carries one)."""
         out = {}
-        for name in _field_names(type(self)):
+        for name in field_names(type(self)):
             value = getattr(self, name)
             if isinstance(value, int | float) and not isinstance(value, bool):
                 out[name] = float(value)
         return out
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(cls: type) -> tuple[str, ...]:
-    """The field names of a config class, remembered (``dataclasses.fields`` is slow for a
-    per-event call: it was a few per cent of a process node's work on an event-heavy load)."""
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
 
 
 class Fix(NamedTuple):

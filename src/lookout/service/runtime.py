@@ -145,6 +145,13 @@ def open_store(settings: Settings) -> Store:
     )
 
 
+def vessel_updates_wanted(bus: Bus) -> bool:
+    """Whether anyone listens to vessel updates, in any process where the bus can tell
+    (``has_subscribers``; a bus that cannot tell: yes). A pipeline builds them only then."""
+    has_subscribers = getattr(bus, "has_subscribers", None)
+    return has_subscribers is None or bool(has_subscribers(subjects.VESSELS))
+
+
 def open_bus(settings: Settings) -> Bus:
     """The bus the settings name: ``inprocess`` or ``nats`` (JetStream at ``nats_url``, its
     streams created or checked now, so an unreachable server stops the start)."""
@@ -568,7 +575,8 @@ class Runtime:
                 looked_at += 1
             now_ts = self._clock()
             submissions = [Submission(p.items, p.key) for p in todo]
-            result = pipeline.process(submissions, now_ts=now_ts, publish_vessels=self._wanted())
+            wanted = vessel_updates_wanted(self.bus)
+            result = pipeline.process(submissions, now_ts=now_ts, publish_vessels=wanted)
             if final:
                 result = result.merged(pipeline.flush(now_ts=now_ts))
         except Exception as exc:
@@ -589,11 +597,6 @@ class Runtime:
             return
         commit.add_done_callback(functools.partial(self._on_commit, job))
         self._commits = [f for f in self._commits if not f.done()] + [commit]
-
-    def _wanted(self) -> bool:
-        """Whether anyone listens to vessel updates (a bus that cannot tell: yes)."""
-        has_subscribers = getattr(self.bus, "has_subscribers", None)
-        return has_subscribers is None or bool(has_subscribers(subjects.VESSELS))
 
     def _answer_known_key(self, p: _Pending) -> bool:
         assert p.key is not None

@@ -73,7 +73,7 @@ from lookout.service.gc_tuning import tune_gc
 from lookout.service.roles.partitions import PAIRWISE, Ownership, is_pairwise, lease_names
 from lookout.service.roles.raw import FORMAT, decode_items, partition_pattern, receipt_key
 from lookout.service.roles.routing import vessel_mmsis
-from lookout.service.runtime import OUTAGE_RETRY_S, open_bus, open_store
+from lookout.service.runtime import OUTAGE_RETRY_S, open_bus, open_store, vessel_updates_wanted
 from lookout.service.settings import Settings
 
 __all__ = ["CONSUMER", "LeaseLost", "ProcessNode"]
@@ -353,7 +353,9 @@ class ProcessNode:
                 self._prefetch(work, items)
                 submissions = [Submission(i, k) for i, (k, _) in zip(items, todo, strict=True)]
                 sent_ts = max(float(p["sent_ts"]) for _, p in todo)
-                vessels = work.name != PAIRWISE and self._vessels_wanted()
+                assert self._bus is not None  # opened by start, before any lease
+                # the partition owners publish vessel updates, never the pairwise holder
+                vessels = work.name != PAIRWISE and vessel_updates_wanted(self._bus)
                 result = work.pipeline.process(submissions, now_ts=sent_ts, publish_vessels=vessels)
                 messages = result.messages
                 batch = result.store
@@ -377,13 +379,6 @@ class ProcessNode:
                 for key, _ in todo:
                     log.debug("committed %s on %s at=%.3f", key, work.name, at)
         self._publish(messages)
-
-    def _vessels_wanted(self) -> bool:
-        """Whether anyone listens to vessel updates (an api node with a map open, an
-        output): the partition owners build and publish them only then (the pairwise
-        holder never does)."""
-        has_subscribers = getattr(self._bus, "has_subscribers", None)
-        return has_subscribers is None or bool(has_subscribers(subjects.VESSELS))
 
     def _committed(self, keys: list[str]) -> set[str]:
         """Those of ``keys`` the store holds a receipt for: in one query where it can."""
