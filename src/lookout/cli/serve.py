@@ -110,15 +110,13 @@ def serve(
 
 def _run_process(settings: Settings, detectors: list[Detector[Any]]) -> None:
     """Run a process node until SIGINT/SIGTERM; it finishes the batch in hand, then exits 0."""
-    from lookout.geo.zones import ZoneIndex
     from lookout.service.detection import build_detectors
     from lookout.service.roles.process import ProcessNode
+    from lookout.service.runtime import zone_index_of
 
     first = iter([detectors])
     setup = None
-    # the zone index of the first suite serves every later one (one per partition)
-    zones = (getattr(d, "zones", None) for d in detectors)
-    index = next((z for z in zones if isinstance(z, ZoneIndex)), None)
+    index = zone_index_of(detectors)  # the first suite's, shared by every later one
 
     def suite() -> list[Detector[Any]]:  # the first suite, then fresh ones (partitions, failures)
         nonlocal setup

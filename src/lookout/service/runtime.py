@@ -145,6 +145,12 @@ def open_store(settings: Settings) -> Store:
     )
 
 
+def zone_index_of(detectors: Sequence[Detector[Any]]) -> ZoneIndex | None:
+    """The zone index the suite's zone detectors watch, ``None`` without one."""
+    zones = (getattr(d, "zones", None) for d in detectors)
+    return next((z for z in zones if isinstance(z, ZoneIndex)), None)
+
+
 def vessel_updates_wanted(bus: Bus) -> bool:
     """Whether anyone listens to vessel updates, in any process where the bus can tell
     (``has_subscribers``; a bus that cannot tell: yes). A pipeline builds them only then."""
@@ -314,9 +320,7 @@ class Runtime:
         self.detector_kinds = [d.kind for d in detectors]
         path = self.settings.outputs_file
         outputs = read_outputs(path) if path is not None else ()  # a bad file stops the start
-        self._zone_index = next(
-            (z for d in detectors if isinstance(z := getattr(d, "zones", None), ZoneIndex)), None
-        )
+        self._zone_index = zone_index_of(detectors)
         self._owns_store = self._store is None
         if self._store is None:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future
 
-from lookout.geo.zones import ZoneIndex
 from lookout.model import IngestReceipt
 from lookout.pipeline.ports import SourceItem
 from lookout.service.access import Access, shared_database
 from lookout.service.incidents import Incidents
 from lookout.service.roles import NotServedHere
-from lookout.service.runtime import Runtime, open_store
+from lookout.service.runtime import Runtime, open_store, zone_index_of
 from lookout.storage.alert_states import AlertStateStore
 from lookout.storage.audit import AuditLog
 from lookout.storage.incidents import IncidentStore
@@ -41,9 +40,7 @@ class ApiNode(Runtime):
 
             detectors = build_detectors(setup_from_settings(self.settings))
         self.detector_kinds = [d.kind for d in detectors]
-        self._zone_index = next(
-            (z for d in detectors if isinstance(z := getattr(d, "zones", None), ZoneIndex)), None
-        )
+        self._zone_index = zone_index_of(detectors)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._store = open_store(self.settings)
         data_dir, shared = self.settings.data_dir, shared_database(self.settings)
