@@ -123,9 +123,12 @@ class Rejection:
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Observation:
-    """One position report of one vessel, after decode and validation.
+    """One position report of one vessel, after decode and validation. Read-only by
+    convention: the pipeline builds one per accepted position, and a frozen dataclass costs
+    seven times as much to build (3.0 against 0.44 microseconds, 15 fields), about 0.9 s per
+    million input lines with detectors on.
 
     ``key`` identifies the transmission: the same radio message heard by several receivers has
     the same key, so it is stored once with every receiver in ``receivers``.
