@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from math import isfinite
-from typing import TypeAlias
+from typing import Protocol, TypeAlias
 
 import numpy as np
 import shapely
@@ -36,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 __all__ = [
     "OWNED_REGIMES",
     "Polygonal",
+    "Positioned",
     "Regime",
     "Zone",
     "ZoneError",
@@ -220,6 +221,16 @@ _EPS_DEG = 1e-9
 """Cells are classified on boxes grown by this much, so rounding cannot misplace a position."""
 
 
+class Positioned(Protocol):
+    """Anything with a position in WGS84 degrees (an observation, a fix)."""
+
+    @property
+    def lat(self) -> float: ...
+
+    @property
+    def lon(self) -> float: ...
+
+
 class _Split:
     """A cell crossed by a boundary, divided into ``k`` x ``k`` sub-cells."""
 
@@ -267,6 +278,7 @@ class ZoneIndex:
         self._geoms = [z.geometry for z in self._zones]
         self._answers: dict[tuple[int, ...], _Answer] = {(): _NONE}
         self._last: tuple[float, float, _Answer] = (float("nan"), float("nan"), _NONE)
+        self._last_batch: tuple[Sequence[Positioned], list[bool]] | None = None
         for geometry in self._geoms:
             shapely.prepare(geometry)
         self._build(max(1, max_cells), max(2, split))
@@ -292,6 +304,33 @@ class ZoneIndex:
     def ids_at(self, lat: float, lon: float) -> tuple[str, ...]:
         """The ids of :meth:`zones_at`, in the same order."""
         return self._answer(lat, lon).ids
+
+    def clear_of_zones(self, positions: Sequence[Positioned]) -> list[bool]:
+        """For each position: True where it is surely in no zone (outside the grid, or in a
+        top cell no zone touches); False where :meth:`ids_at` must be asked. One numpy pass
+        for a whole batch; the answer for the last batch (the same list object) is
+        remembered, so both zone detectors screen a batch once."""
+        last = self._last_batch
+        if last is not None and last[0] is positions:
+            return last[1]
+        lat = np.fromiter((p.lat for p in positions), np.float64, len(positions))
+        lon = np.fromiter((p.lon for p in positions), np.float64, len(positions))
+        with np.errstate(invalid="ignore"):
+            lon = np.where((lon >= -180.0) & (lon <= 180.0), lon, (lon + 180.0) % 360.0 - 180.0)
+            # the same arithmetic as _lookup; int() truncates, and negatives are outside anyway
+            ix = (lon - self._x0) * self._inv
+            iy = (lat - self._y0) * self._inv
+            off = (lon < self._x0) | (lat < self._y0) | (ix >= self._nx) | (iy >= self._ny)
+        ok = np.isfinite(lat) & np.isfinite(lon) & (lat >= -90.0) & (lat <= 90.0)
+        cell = np.where(
+            off | ~ok,
+            0,
+            iy.astype(np.int64, copy=False) * self._nx + ix.astype(np.int64, copy=False),
+        )
+        clear = ok & (off | self._empty[np.clip(cell, 0, len(self._empty) - 1)])
+        answer: list[bool] = clear.tolist()
+        self._last_batch = (positions, answer)
+        return answer
 
     def _answer(self, lat: float, lon: float) -> _Answer:
         last = self._last
@@ -355,6 +394,8 @@ class ZoneIndex:
         self._cells: list[object] = [self._final(inside.get(n, ())) for n in range(nx * ny)]
         pending = sorted(partial)
         self._subdivide(pending, xs[pending], ys[pending], size, split, inside, partial)
+        self._empty = np.array([cell is _NONE for cell in self._cells], dtype=bool)
+        """Per top cell: no zone touches it (the screen of :meth:`clear_of_zones`)."""
 
     def _subdivide(
         self,

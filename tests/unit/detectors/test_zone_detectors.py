@@ -235,3 +235,40 @@ def test_the_event_fields_and_thresholds_are_the_documented_ones():
     fields = set(event) - {"kind", "ts", "status"}
     assert fields | set(event["details"]) == documented("Event fields")
     assert set(ZoneExitDetector(ZONES).thresholds()) == documented("Thresholds")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(-91.0, 91.0, allow_nan=False),
+            st.floats(-200.0, 200.0, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_batch_screen_only_clears_positions_that_are_in_no_zone(points):
+    track = make_track([(lat, lon) for lat, lon in points])
+    clear = ZONES.clear_of_zones(track)
+    assert len(clear) == len(track)
+    for obs, nothing in zip(track, clear, strict=True):
+        if nothing:
+            assert ZONES.ids_at(obs.lat, obs.lon) == ()
+
+
+def test_a_batch_gives_the_same_crossings_and_state_as_one_position_at_a_time():
+    # far outside, then into the reef's territorial sea inside the disputed area, a late
+    # position from outside, out again, and a second vessel that stays far away
+    path = [(1.0, 100.0), (9.5, 113.0), (9.0, 115.0), (9.5, 115.5), (9.5, 117.0), (2.0, 101.0)]
+    track = make_track(path)
+    late = make_track([(9.5, 117.5)], step_s=0.0)[0]  # at T0: older than everything after it
+    other = make_track([(1.0, 100.0), (1.1, 100.1)], mmsi=MMSI + 1)
+    batch = [track[0], other[0], track[1], track[2], late, track[3], other[1], *track[4:]]
+    for kind in ("zone_entry", "zone_exit"):
+        one = (ZoneEntryDetector if kind == "zone_entry" else ZoneExitDetector)(ZONES)
+        many = (ZoneEntryDetector if kind == "zone_entry" else ZoneExitDetector)(ZONES)
+        singly = [event for obs in batch for event in one.on_observation(obs)]
+        assert many.on_observations(batch) == singly
+        assert singly, kind
+        assert many.snapshot() == one.snapshot()
