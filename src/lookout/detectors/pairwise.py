@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -211,6 +211,16 @@ def _mmsi_order(mmsi: NDArray[np.int64]) -> NDArray[np.intp]:
     return result
 
 
+class _Seen(NamedTuple):
+    """A vessel's latest report as a restored snapshot remembers it (what an event rests on;
+    live, the :class:`~lookout.model.Observation` itself is kept: nothing is built per
+    report)."""
+
+    key: str
+    member: str
+    source: str
+
+
 class _Track:
     """The latest report of one vessel and the anchor its derived speed/course is taken from."""
 
@@ -284,8 +294,8 @@ class PairwiseDetector(Detector[None]):
         self.late_positions = 0
         """Positions not used because they came too late: older than their vessel's latest
         report, or than the last swept tick."""
-        self._last_seen: dict[int, tuple[str, str, str]] = {}
-        """Per vessel, the key and member of its latest report: what an event rests on."""
+        self._last_seen: dict[int, Observation | _Seen] = {}
+        """Per vessel, its latest report (key, member, source): what an event rests on."""
 
     # -- what a pairwise detector implements -------------------------------------------------
 
@@ -330,9 +340,9 @@ class PairwiseDetector(Detector[None]):
             "end_ts": span[1],
             "lat": position[0],
             "lon": position[1],
-            "observations": [k for k, _, _ in seen if k],
-            "members": sorted({m for _, m, _ in seen}),
-            "sources": sorted({f"{m}/{s}" for _, m, s in seen if s}),
+            "observations": [r.key for r in seen if r.key],
+            "members": sorted({r.member for r in seen}),
+            "sources": sorted({f"{r.member}/{r.source}" for r in seen if r.source}),
             "details": details,
         }
         self.emit(ts, values, status=status)
@@ -352,15 +362,17 @@ class PairwiseDetector(Detector[None]):
         for obs in observations:
             t, mmsi = obs.observed_ts, obs.mmsi
             track = tracks.get(mmsi)
-            if track is None or t >= track.ts:
-                last_seen[mmsi] = (obs.key, obs.member, obs.source)
             if track is None or t - track.ts > gap:
+                last_seen[mmsi] = obs
                 self._start(obs)
                 continue
             if t <= track.ts:  # the track only moves forward
                 if t < track.ts:
                     late += 1
+                else:
+                    last_seen[mmsi] = obs
                 continue
+            last_seen[mmsi] = obs
             lat, lon, speed, course = obs.lat, obs.lon, obs.speed_kn, obs.course_deg
             if speed is None or course is None:
                 track.derive(t, lat, lon, window)
@@ -440,7 +452,7 @@ class PairwiseDetector(Detector[None]):
             if math.isfinite(self._next_prune_ts)
             else None,
             "late_positions": self.late_positions,
-            "seen": [[m, *seen] for m, seen in self._last_seen.items()],
+            "seen": [[m, r.key, r.member, r.source] for m, r in self._last_seen.items()],
             "sweep": self.dump_sweep(),
         }
 
@@ -454,7 +466,7 @@ class PairwiseDetector(Detector[None]):
         self._next_prune_ts = -math.inf if prune is None else float(prune)
         self.late_positions = int(data.get("late_positions", 0))
         self._last_seen = {
-            int(row[0]): (str(row[1]), str(row[2]), str(row[3]) if len(row) > 3 else "")
+            int(row[0]): _Seen(str(row[1]), str(row[2]), str(row[3]) if len(row) > 3 else "")
             for row in data.get("seen", ())
         }
         self.load_sweep(data.get("sweep"))
