@@ -238,11 +238,24 @@ class _Track:
         "ts",
     )
 
-    def __init__(self, ts: float, lat: float, lon: float, speed: float, course: float) -> None:
+    def __init__(
+        self,
+        ts: float,
+        lat: float,
+        lon: float,
+        speed: float,
+        course: float,
+        next_ts: float = math.inf,
+    ) -> None:
         self.ts, self.lat, self.lon, self.speed, self.course = ts, lat, lon, speed, course
         self.a_ts, self.a_lat, self.a_lon = ts, lat, lon
         self.d_speed = self.d_course = _NAN
-        self.next_ts = math.inf  # the first tick after ts, set by the detector
+        self.next_ts = next_ts
+        """The first tick after ``ts``: a report from then on crosses a tick."""
+
+    def motion(self) -> tuple[float, float]:
+        """Speed and course of the latest report (NaN where unknown)."""
+        return self.speed, self.course
 
     def derive(self, ts: float, lat: float, lon: float, window_s: float) -> None:
         """Update the derived speed/course with a new report (see the module docstring)."""
@@ -362,9 +375,19 @@ class PairwiseDetector(Detector[None]):
         for obs in observations:
             t, mmsi = obs.observed_ts, obs.mmsi
             track = tracks.get(mmsi)
-            if track is None or t - track.ts > gap:
+            if track is None or t - track.ts > gap:  # a new track, built right here
                 last_seen[mmsi] = obs
-                self._start(obs)
+                speed, course = obs.speed_kn, obs.course_deg
+                k = int(t // tick)
+                tracks[mmsi] = _Track(
+                    t, obs.lat, obs.lon, _NAN if speed is None else speed,
+                    _NAN if course is None else course, (k + 1) * tick,
+                )  # fmt: skip
+                if k * tick == t:  # a report right on a tick is that tick's row
+                    if k > swept:
+                        pending.add_row(k, mmsi, obs.lat, obs.lon, *tracks[mmsi].motion())
+                    else:
+                        late += 1
                 continue
             if t <= track.ts:  # the track only moves forward
                 if t < track.ts:
@@ -397,19 +420,6 @@ class PairwiseDetector(Detector[None]):
             track.ts, track.lat, track.lon, track.speed, track.course = t, lat, lon, speed, course
         self.late_positions += late
         return []
-
-    def _start(self, obs: Observation) -> None:
-        speed = _NAN if obs.speed_kn is None else obs.speed_kn
-        course = _NAN if obs.course_deg is None else obs.course_deg
-        track = _Track(obs.observed_ts, obs.lat, obs.lon, speed, course)
-        self._tracks[obs.mmsi] = track
-        tick = int(obs.observed_ts // self._tick)
-        track.next_ts = (tick + 1) * self._tick
-        if tick * self._tick == obs.observed_ts:
-            if tick > self._swept:
-                self._pending.add_row(tick, obs.mmsi, obs.lat, obs.lon, speed, course)
-            else:
-                self.late_positions += 1
 
     def advance(self, watermark_ts: float) -> list[Event]:
         """Sweep every tick completed by ``watermark_ts`` (see the module docstring)."""
