@@ -286,91 +286,72 @@ def _json_float(value: float) -> float | None:
     return None if value != value else float(value)
 
 
-class PairwiseDetector(Detector[None]):
-    """Base of the detectors that compare vessels at common ticks; see the module docstring.
+class TickFeed:
+    """The resampled positions of one stream of reports: every vessel's track, the rows of the
+    ticks not swept yet, and the frames of the ticks swept, for each detector reading it.
 
-    Subclasses implement :meth:`sweep` (one tick, every known vessel), may override
-    :meth:`expire` (no tick swept up to a time: close what has been silent too long) and
-    keep their own state in :meth:`dump_sweep` / :meth:`load_sweep` for snapshots.
+    Detectors that resample alike and are handed the same thinned reports (``encounter`` and
+    ``swarm`` by default) share one (:meth:`PairwiseDetector.share_feed`): the reports are
+    folded in once, each tick is interpolated and sorted once, and every reader gets every
+    frame once. Readers must be handed the same batches in step, as the pipeline does: a
+    reader's batch that another reader already handed (the same observations, by identity)
+    is not folded in again; anything else out of step is an error, never a silent mix-up.
     """
 
     def __init__(self, config: SweepConfig) -> None:
-        super().__init__()
-        self._sweep_config = config
-        self._tick = float(config.tick_s)
-        self._gap = float(config.max_gap_s)
-        self._window = float(config.derive_window_s)
-        self._tracks: dict[int, _Track] = {}
-        self._pending = PendingRows(self._tick)
-        self._swept = -(2**62)
-        self._next_prune_ts = -math.inf
+        self.tick = float(config.tick_s)
+        self.gap = float(config.max_gap_s)
+        self.window = float(config.derive_window_s)
+        self.tracks: dict[int, _Track] = {}
+        self.pending = PendingRows(self.tick)
+        self.swept = -(2**62)
+        self.next_prune_ts = -math.inf
+        self.prune_at: float | None = None
+        """Set by :meth:`advance`, applied by :meth:`settle` when the next batch or round
+        begins: after every reader has swept (their events still name the latest reports of
+        vessels about to be forgotten)."""
         self.late_positions = 0
         """Positions not used because they came too late: older than their vessel's latest
         report, or than the last swept tick."""
-        self._last_seen: dict[int, Observation | _Seen] = {}
+        self.last_seen: dict[int, Observation | _Seen] = {}
         """Per vessel, its latest report (key, member, source): what an event rests on."""
+        self._inboxes: list[list[TickFrame]] = []
+        self._added = 0
+        self._handed: dict[int, int] = {}
+        """Batches handed by each reader (by ``id``), never more than :attr:`_added`."""
+        self._recent: Sequence[Observation] = ()
+        self._rounds = 0
+        self._advanced: dict[int, int] = {}
+        """Advance calls of each reader (by ``id``), never more than :attr:`_rounds`."""
+        self._round = (math.nan, math.nan)
+        """The watermark and swept-through time of the latest round."""
 
-    # -- what a pairwise detector implements -------------------------------------------------
+    def reader(self) -> list[TickFrame]:
+        """A new reader's inbox: the frames swept and not yet taken, oldest first."""
+        inbox: list[TickFrame] = []
+        self._inboxes.append(inbox)
+        return inbox
 
-    def sweep(self, frame: TickFrame) -> None:
-        """Compare the vessels known at one tick; emit events with :meth:`emit`."""
-        raise NotImplementedError
-
-    def expire(self, through_ts: float) -> None:
-        """Every tick up to ``through_ts`` has been swept. Default: nothing to do."""
-
-    def dump_sweep(self) -> Any:
-        """JSON-able state of the subclass (episodes) for :meth:`snapshot`."""
-        return None
-
-    def load_sweep(self, data: Any) -> None:
-        """Inverse of :meth:`dump_sweep`."""
-
-    def thresholds(self) -> dict[str, float]:
-        return self._sweep_config.values()
-
-    def publish(
-        self,
-        ts: float,
-        status: str,
-        *,
-        key: Sequence[int],
-        mmsis: Sequence[int],
-        span: tuple[float, float | None],
-        position: tuple[float, float],
-        details: dict[str, Any],
-    ) -> None:
-        """Emit an event with the fields every pairwise kind carries: a stable ``id`` from
-        the kind, ``key`` (MMSIs) and start; ``span`` is (start_ts, end_ts or None);
-        ``details`` gets the thresholds in force."""
-        details["thresholds"] = self.thresholds()
-        seen = [self._last_seen[m] for m in mmsis if m in self._last_seen]
-        values = {
-            "id": event_id(self.kind, key, span[0]),
-            "mmsi": None,
-            "mmsis": list(mmsis),
-            "start_ts": span[0],
-            "end_ts": span[1],
-            "lat": position[0],
-            "lon": position[1],
-            "observations": [r.key for r in seen if r.key],
-            "members": sorted({r.member for r in seen}),
-            "sources": sorted({f"{r.member}/{r.source}" for r in seen if r.source}),
-            "details": details,
-        }
-        self.emit(ts, values, status=status)
-
-    # -- plumbing ----------------------------------------------------------------------------
-
-    def on_observation(self, obs: Observation) -> list[Event]:
-        """Fold one position into its vessel's track; events only come from :meth:`advance`."""
-        return self.on_observations((obs,))
-
-    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
-        """:meth:`on_observation` of each position in order (one loop: the hot path)."""
-        tracks, last_seen, pending = self._tracks, self._last_seen, self._pending
+    def add(self, reader: object, observations: Sequence[Observation]) -> None:
+        """Fold a reader's batch of reports into the tracks, unless another reader already
+        handed the same batch (see the class docstring)."""
+        handed = self._handed.get(id(reader), 0)
+        self._handed[id(reader)] = handed + 1
+        if handed < self._added:
+            recent = self._recent
+            if (
+                handed + 1 == self._added
+                and len(observations) == len(recent)
+                and all(a is b for a, b in zip(observations, recent, strict=True))
+            ):
+                return
+            raise RuntimeError("the readers of a shared TickFeed were handed different batches")
+        self._added += 1
+        self._recent = observations
+        self.settle()
+        tracks, last_seen, pending = self.tracks, self.last_seen, self.pending
         bucket_of = pending.segments.get
-        gap, window, tick, swept = self._gap, self._window, self._tick, self._swept
+        gap, window, tick, swept = self.gap, self.window, self.tick, self.swept
         late = 0
         for obs in observations:
             t, mmsi = obs.observed_ts, obs.mmsi
@@ -419,64 +400,212 @@ class PairwiseDetector(Detector[None]):
                 track.next_ts = (last_tick + 1) * tick
             track.ts, track.lat, track.lon, track.speed, track.course = t, lat, lon, speed, course
         self.late_positions += late
+
+    def advance(self, reader: object, watermark_ts: float) -> float:
+        """Interpolate every tick completed by ``watermark_ts`` into a frame for every reader
+        (once per round: the other readers of a shared feed find theirs in their inboxes);
+        the time through which ticks are swept."""
+        done = self._advanced.get(id(reader), 0)
+        self._advanced[id(reader)] = done + 1
+        if done < self._rounds:
+            if done + 1 != self._rounds or watermark_ts != self._round[0]:
+                raise RuntimeError("the readers of a shared TickFeed advanced out of step")
+            return self._round[1]
+        self._rounds += 1
+        self.settle()
+        through_ts = watermark_ts - self.gap
+        if math.isinf(through_ts):
+            last = self.pending.last_tick(self.swept) if through_ts > 0 else self.swept
+        else:
+            last = int(through_ts // self.tick)
+        for k, rows in self.pending.take_through(last):
+            frame = TickFrame.from_rows(k * self.tick, rows)
+            for inbox in self._inboxes:
+                inbox.append(frame)
+        self.swept = max(self.swept, last)
+        if through_ts >= self.next_prune_ts:
+            self.prune_at = through_ts
+        self._round = (watermark_ts, through_ts)
+        return through_ts
+
+    def settle(self) -> None:
+        """Forget tracks that can no longer bracket an unswept tick (decided by the last
+        :meth:`advance`)."""
+        through_ts = self.prune_at
+        if through_ts is None:
+            return
+        self.prune_at = None
+        stale = [m for m, track in self.tracks.items() if track.ts < through_ts - self.gap]
+        for mmsi in stale:
+            del self.tracks[mmsi]
+            self.last_seen.pop(mmsi, None)
+        self.next_prune_ts = through_ts + max(self.gap, self.tick)
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-able state (the pending forgetting applied first)."""
+        self.settle()
+        return {
+            "tracks": [[mmsi, *track.dump()] for mmsi, track in self.tracks.items()],
+            "pending": self.pending.dump(),
+            "swept": self.swept,
+            "next_prune_ts": _json_float(self.next_prune_ts)
+            if math.isfinite(self.next_prune_ts)
+            else None,
+            "late_positions": self.late_positions,
+            "seen": [[m, r.key, r.member, r.source] for m, r in self.last_seen.items()],
+        }
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        """Inverse of :meth:`dump` (readers' inboxes are theirs to restore)."""
+        self.tracks = {int(row[0]): _Track.load(row[1:]) for row in data["tracks"]}
+        self.pending = PendingRows(self.tick)
+        self.pending.load(data["pending"])
+        self.swept = int(data["swept"])
+        prune = data.get("next_prune_ts")
+        self.next_prune_ts = -math.inf if prune is None else float(prune)
+        self.prune_at = None
+        self.late_positions = int(data.get("late_positions", 0))
+        self.last_seen = {
+            int(row[0]): _Seen(str(row[1]), str(row[2]), str(row[3]) if len(row) > 3 else "")
+            for row in data.get("seen", ())
+        }
+        self._added = 0
+        self._handed = {}
+        self._recent = ()
+        self._rounds = 0
+        self._advanced = {}
+
+
+class PairwiseDetector(Detector[None]):
+    """Base of the detectors that compare vessels at common ticks; see the module docstring.
+
+    Subclasses implement :meth:`sweep` (one tick, every known vessel), may override
+    :meth:`expire` (no tick swept up to a time: close what has been silent too long) and
+    keep their own state in :meth:`dump_sweep` / :meth:`load_sweep` for snapshots.
+    """
+
+    def __init__(self, config: SweepConfig) -> None:
+        super().__init__()
+        self._sweep_config = config
+        self._feed = TickFeed(config)
+        self._inbox = self._feed.reader()
+
+    @property
+    def late_positions(self) -> int:
+        """Positions not used because they came too late (see :class:`TickFeed`)."""
+        return self._feed.late_positions
+
+    def feed_key(self) -> tuple[float, float, float, float]:
+        """What decides the resampled positions: the thinning interval and the resampling
+        settings. Detectors with equal keys given the same reports can share a feed."""
+        cfg = self._sweep_config
+        return (self.min_report_interval_s, cfg.tick_s, cfg.max_gap_s, cfg.derive_window_s)
+
+    def share_feed(self, other: PairwiseDetector) -> bool:
+        """Read ``other``'s feed from now on, when both have the same :meth:`feed_key` (the
+        caller hands both the same batches); False, and nothing changes, otherwise. Only
+        before any report: sharing does not merge what was seen."""
+        if self.feed_key() != other.feed_key():
+            return False
+        if self._feed.tracks or other._feed.tracks:
+            raise ValueError("feeds are shared before any report is folded in")
+        self._feed = other._feed
+        self._inbox = self._feed.reader()
+        return True
+
+    # -- what a pairwise detector implements -------------------------------------------------
+
+    def sweep(self, frame: TickFrame) -> None:
+        """Compare the vessels known at one tick; emit events with :meth:`emit`."""
+        raise NotImplementedError
+
+    def expire(self, through_ts: float) -> None:
+        """Every tick up to ``through_ts`` has been swept. Default: nothing to do."""
+
+    def dump_sweep(self) -> Any:
+        """JSON-able state of the subclass (episodes) for :meth:`snapshot`."""
+        return None
+
+    def load_sweep(self, data: Any) -> None:
+        """Inverse of :meth:`dump_sweep`."""
+
+    def thresholds(self) -> dict[str, float]:
+        return self._sweep_config.values()
+
+    def publish(
+        self,
+        ts: float,
+        status: str,
+        *,
+        key: Sequence[int],
+        mmsis: Sequence[int],
+        span: tuple[float, float | None],
+        position: tuple[float, float],
+        details: dict[str, Any],
+    ) -> None:
+        """Emit an event with the fields every pairwise kind carries: a stable ``id`` from
+        the kind, ``key`` (MMSIs) and start; ``span`` is (start_ts, end_ts or None);
+        ``details`` gets the thresholds in force."""
+        details["thresholds"] = self.thresholds()
+        last_seen = self._feed.last_seen
+        seen = [last_seen[m] for m in mmsis if m in last_seen]
+        values = {
+            "id": event_id(self.kind, key, span[0]),
+            "mmsi": None,
+            "mmsis": list(mmsis),
+            "start_ts": span[0],
+            "end_ts": span[1],
+            "lat": position[0],
+            "lon": position[1],
+            "observations": [r.key for r in seen if r.key],
+            "members": sorted({r.member for r in seen}),
+            "sources": sorted({f"{r.member}/{r.source}" for r in seen if r.source}),
+            "details": details,
+        }
+        self.emit(ts, values, status=status)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def on_observation(self, obs: Observation) -> list[Event]:
+        """Fold one position into its vessel's track; events only come from :meth:`advance`."""
+        return self.on_observations((obs,))
+
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """Fold positions into their vessels' tracks (through the feed, once if shared)."""
+        self._feed.add(self, observations)
         return []
 
     def advance(self, watermark_ts: float) -> list[Event]:
         """Sweep every tick completed by ``watermark_ts`` (see the module docstring)."""
-        through_ts = watermark_ts - self._gap
-        if math.isinf(through_ts):
-            last = self._pending.last_tick(self._swept) if through_ts > 0 else self._swept
-        else:
-            last = int(through_ts // self._tick)
-        for k, rows in self._pending.take_through(last):
-            self._swept = k
-            self.sweep(TickFrame.from_rows(k * self._tick, rows))
-        self._swept = max(self._swept, last)
+        through_ts = self._feed.advance(self, watermark_ts)
+        inbox = self._inbox
+        while inbox:
+            self.sweep(inbox.pop(0))
         self.expire(through_ts)
-        if through_ts >= self._next_prune_ts:
-            self._prune(through_ts)
         return self._drain()
-
-    def _prune(self, through_ts: float) -> None:
-        """Forget tracks that can no longer bracket an unswept tick."""
-        stale = [m for m, track in self._tracks.items() if track.ts < through_ts - self._gap]
-        for mmsi in stale:
-            del self._tracks[mmsi]
-            self._last_seen.pop(mmsi, None)
-        self._next_prune_ts = through_ts + max(self._gap, self._tick)
 
     def __len__(self) -> int:
         """Vessels with a live track."""
-        return len(self._tracks)
+        return len(self._feed.tracks)
 
     # -- snapshots ---------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """JSON-able state: tracks, pending tick rows, the last swept tick, the episodes."""
+        """JSON-able state: tracks, pending tick rows, the last swept tick, the episodes, and
+        any swept frame not taken yet."""
         return {
             "kind": self.kind,
-            "tracks": [[mmsi, *track.dump()] for mmsi, track in self._tracks.items()],
-            "pending": self._pending.dump(),
-            "swept": self._swept,
-            "next_prune_ts": _json_float(self._next_prune_ts)
-            if math.isfinite(self._next_prune_ts)
-            else None,
-            "late_positions": self.late_positions,
-            "seen": [[m, r.key, r.member, r.source] for m, r in self._last_seen.items()],
+            **self._feed.dump(),
+            "frames": [[frame.ts, frame.rows()] for frame in self._inbox],
             "sweep": self.dump_sweep(),
         }
 
     def restore(self, data: Mapping[str, Any]) -> None:
-        """Replace all state with a :meth:`snapshot`."""
-        self._tracks = {int(row[0]): _Track.load(row[1:]) for row in data["tracks"]}
-        self._pending = PendingRows(self._tick)
-        self._pending.load(data["pending"])
-        self._swept = int(data["swept"])
-        prune = data.get("next_prune_ts")
-        self._next_prune_ts = -math.inf if prune is None else float(prune)
-        self.late_positions = int(data.get("late_positions", 0))
-        self._last_seen = {
-            int(row[0]): _Seen(str(row[1]), str(row[2]), str(row[3]) if len(row) > 3 else "")
-            for row in data.get("seen", ())
-        }
+        """Replace all state with a :meth:`snapshot` (a shared feed gets the same state from
+        each reader's snapshot)."""
+        self._feed.load(data)
+        self._inbox[:] = [
+            TickFrame.from_rows(float(ts), [[_NAN if v is None else v for v in r] for r in rows])
+            for ts, rows in data.get("frames", ())
+        ]
         self.load_sweep(data.get("sweep"))

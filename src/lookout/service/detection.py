@@ -41,7 +41,7 @@ from lookout.detectors import (
     zones,
 )
 from lookout.detectors.base import Detector, detector_types
-from lookout.detectors.pairwise import NearPort, never_near_port
+from lookout.detectors.pairwise import NearPort, PairwiseDetector, never_near_port
 from lookout.geo.shore import Shore
 from lookout.geo.zones import Zone, ZoneIndex
 
@@ -53,6 +53,7 @@ __all__ = [
     "build_detectors",
     "load_detector_config",
     "parse_detector_config",
+    "share_feeds",
 ]
 
 CONFIG_TYPES: Mapping[str, type[Any]] = MappingProxyType(
@@ -120,7 +121,20 @@ def build_detectors(
         detector = _build_one(kind, setup, index)
         if detector is not None:
             built.append(detector)
+    share_feeds(built)
     return built
+
+
+def share_feeds(detectors: Sequence[Detector[Any]]) -> None:
+    """Pairwise detectors that resample alike read one feed (``encounter`` and ``swarm`` with
+    their defaults): the pipeline hands them the same batches, so each report is folded in
+    and each tick interpolated once (:class:`~lookout.detectors.pairwise.TickFeed`)."""
+    first: dict[tuple[float, float, float, float], PairwiseDetector] = {}
+    for detector in detectors:
+        if isinstance(detector, PairwiseDetector):
+            owner = first.setdefault(detector.feed_key(), detector)
+            if owner is not detector:
+                detector.share_feed(owner)
 
 
 def _build_one(kind: str, setup: DetectionSetup, index: ZoneIndex | None) -> Detector[Any] | None:
