@@ -48,6 +48,8 @@ __all__ = [
     "STRAIGHT_M",
     "UNDER_WAY_KN",
     "Strands",
+    "extend_trail",
+    "trail_mark",
 ]
 
 MAX_STRANDS = 3
@@ -119,6 +121,15 @@ class Strands:
         self.last = best
         self.speeds[best] = -1.0 if sog_kn is None else sog_kn
         return self.ids[best]
+
+    def fold(self, fix: Fix, sog_kn: float | None, count: int) -> None:
+        """As :meth:`add` for ``count`` positions (the last ``fix``, with ``sog_kn``) each
+        surely within ``min_jump_m`` of the one before and no older, the first of the only
+        strand's head, whose trail :func:`extend_trail` already took them into."""
+        self.previous = self.ids[0] if count > 1 or self.last == 0 else -1
+        self.heads[0] = fix
+        self.last = 0
+        self.speeds[0] = -1.0 if sog_kn is None else sog_kn
 
     def _nearest_head(self, fix: Fix, max_speed_kn: float, min_jump_m: float) -> int:
         """Index of the nearest strand ``fix`` is plausible from (-1: none)."""
@@ -216,6 +227,21 @@ def _surely_within(a: Fix, b: Fix, distance_m: float) -> bool:
     under its 1/sqrt(2) (a longitude step is shorter by cos(latitude) <= 1), no trigonometry."""
     near = distance_m * _DEG_PER_M_SURELY
     return abs(a.lat - b.lat) < near and abs(a.lon - b.lon) < near
+
+
+def extend_trail(trail: array[float], ts: float, lat: float, lon: float, oldest_ts: float) -> None:
+    """Add a strand's position before its newest (at ``ts``, ``lat``, ``lon``) to its trail
+    as :meth:`Strands.add` does; for a position outside :func:`trail_mark` (inside, it adds
+    nothing)."""
+    _extend(trail, Fix(ts, lat, lon, "", ""), oldest_ts)
+
+
+def trail_mark(trail: array[float]) -> tuple[float, float, float]:
+    """The box a strand's position before its newest must leave to change ``trail``: its
+    last vertex (``nan``: none, every position does) and the half-size in degrees."""
+    if not trail:
+        return nan, nan, _STEP_DEG
+    return trail[-2], trail[-1], _STEP_DEG
 
 
 def _extend(trail: array[float], fix: Fix, oldest_ts: float) -> None:

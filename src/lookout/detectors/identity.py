@@ -23,17 +23,30 @@ the MMSI has reported before (up to :data:`MAX_KNOWN` remembered per field) is a
 instantaneous ``confirmed`` event with ``details.reason = "identity_change"``; switching back
 to a known value raises nothing more. Its ``id`` ends in ``-identity`` so it never collides
 with a position episode starting in the same second.
+
+A position that only continues the vessel's current place and its only strand, while no
+episode is open or recently confirmed and no switch is recent, changes nothing but those, so
+a batch is screened for them (:class:`~lookout.detectors.hops.PlaceScreenDetector`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from math import inf
 from typing import Any
 
-from lookout.detectors.base import Detector, Event, register_detector
-from lookout.detectors.echoes import Strands
-from lookout.detectors.hops import Hop, Places, is_sar_aircraft, run_of
+from lookout.detectors.base import Event, register_detector
+from lookout.detectors.echoes import Strands, extend_trail, trail_mark
+from lookout.detectors.hops import (
+    Cursor,
+    Hop,
+    Places,
+    PlaceScreenDetector,
+    is_sar_aircraft,
+    near_deg,
+    run_of,
+)
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
 from lookout.model import Observation, StaticReport
@@ -167,10 +180,11 @@ class IdentityState:
 
 
 @register_detector
-class IdentityConflictDetector(Detector[IdentityState]):
+class IdentityConflictDetector(PlaceScreenDetector[IdentityState]):
     """Two transmitters on one MMSI, or a changed identity; see the module docstring."""
 
     kind = "identity_conflict"
+    marked = True
 
     def __init__(self, config: IdentityConflictConfig | None = None) -> None:
         super().__init__()
@@ -257,9 +271,40 @@ class IdentityConflictDetector(Detector[IdentityState]):
                     state.closed = None
         return twin[0]
 
+    def _near_deg(self) -> float:
+        return near_deg(self.config.min_jump_m)
+
+    def _cursor(self, state: IdentityState) -> Cursor | None:
+        """With echoes on, the mark is the last vertex of the only strand's trail (kept
+        after it: ``[ts, lat, lon, rows, mark_lat, mark_lon, mark_deg, trail]``)."""
+        heads = state.places.heads
+        if not heads or state.episode is not None or state.closed is not None:
+            return None
+        if state.switched_to:
+            return None
+        head = heads[0]
+        if self.config.echo_window_s <= 0:
+            return [head.ts, head.lat, head.lon, [], 0.0, 0.0, inf]  # never left
+        strands = state.strands
+        if len(strands.heads) != 1 or strands.heads[0] != head:
+            return None
+        trail = strands.trails[0]
+        return [head.ts, head.lat, head.lon, [], *trail_mark(trail), trail]
+
+    def _fold(self, state: IdentityState, rows: list[Observation]) -> None:
+        head = state.places.fold(rows)
+        if self.config.echo_window_s > 0:
+            state.strands.fold(head, rows[-1].speed_kn, len(rows))
+
+    def _left_mark(self, cursor: Cursor, ts: float) -> None:
+        trail = cursor[7]
+        extend_trail(trail, cursor[0], cursor[1], cursor[2], ts - self.config.echo_window_s)
+        cursor[4:7] = trail_mark(trail)
+
     def on_notify(
         self, key: Hashable, state: IdentityState | None, ts: float
     ) -> IdentityState | None:
+        self._release(key)
         if state is None:
             return None
         if state.episode is not None:
@@ -276,7 +321,7 @@ class IdentityConflictDetector(Detector[IdentityState]):
         ``identity_change`` events it causes."""
         if is_sar_aircraft(report.mmsi, report.msg_type):
             return []
-        state = self.state(report.mmsi) or IdentityState()
+        state = self._states.get(report.mmsi) or IdentityState()
         changes: dict[str, dict[str, str]] = {}
         for name in _FIELDS:
             value = _clean(getattr(report, name))
@@ -291,6 +336,7 @@ class IdentityConflictDetector(Detector[IdentityState]):
             del seen[:-MAX_KNOWN]
         self._store(report.mmsi, state)
         if changes:
+            self._settle(report.mmsi)  # the event is where the vessel is now
             self._publish_change(report, state, changes)
         return self._drain()
 

@@ -15,6 +15,9 @@ part of a run of at least ``min_hops`` hops within ``window_s`` (two transmitter
 MMSI: ``identity_conflict`` reports those). So the event comes ``window_s`` after the jump,
 ``confirmed`` and instantaneous (``start_ts == end_ts``, the time of the position jumped to).
 ``lat``/``lon`` is the position jumped to; ``details`` has where it came from.
+
+A position that only continues the vessel's current place changes nothing else, so a batch
+is screened for them (:class:`~lookout.detectors.hops.PlaceScreenDetector`).
 """
 
 from __future__ import annotations
@@ -23,8 +26,16 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lookout.detectors.base import Detector, Event, register_detector
-from lookout.detectors.hops import Hop, Places, is_sar_aircraft, run_of
+from lookout.detectors.base import Event, register_detector
+from lookout.detectors.hops import (
+    Cursor,
+    Hop,
+    Places,
+    PlaceScreenDetector,
+    is_sar_aircraft,
+    near_deg,
+    run_of,
+)
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
 from lookout.model import Observation, StaticReport
@@ -73,7 +84,7 @@ class SpeedState:
 
 
 @register_detector
-class SpeedAnomalyDetector(Detector[SpeedState]):
+class SpeedAnomalyDetector(PlaceScreenDetector[SpeedState]):
     """A single jump faster than the limit; see the module docstring."""
 
     kind = "speed_anomaly"
@@ -111,7 +122,21 @@ class SpeedAnomalyDetector(Detector[SpeedState]):
             self.cancel(key)
         return state
 
+    def _near_deg(self) -> float:
+        return near_deg(self.config.min_jump_m)
+
+    def _cursor(self, state: SpeedState) -> Cursor | None:
+        """Positions of an exempt vessel change nothing, but they are rare: no cursor."""
+        if not state.places.heads or self.config.limit_kn(state.ship_type) is None:
+            return None
+        head = state.places.heads[0]
+        return [head.ts, head.lat, head.lon, []]
+
+    def _fold(self, state: SpeedState, rows: list[Observation]) -> None:
+        state.places.fold(rows)
+
     def on_notify(self, key: Hashable, state: SpeedState | None, ts: float) -> SpeedState | None:
+        self._release(key)
         if state is None:
             return None
         window = self.config.window_s
@@ -126,9 +151,11 @@ class SpeedAnomalyDetector(Detector[SpeedState]):
     def on_static(self, report: StaticReport) -> list[Event]:
         """Remember the ship type of a static report (it decides the limit); no events."""
         if report.ship_type is not None and not is_sar_aircraft(report.mmsi, report.msg_type):
-            state = self.state(report.mmsi) or SpeedState()
+            state = self._states.get(report.mmsi) or SpeedState()
             state.ship_type = report.ship_type
             self._store(report.mmsi, state)
+            if self.config.limit_kn(report.ship_type) is None:
+                self._release(report.mmsi)  # exempt: its positions change nothing from now
         return []
 
     def _publish(
