@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -31,12 +32,29 @@ MAX_EXACT_POINTS = 64
 """Largest set :func:`densest_disc` is asked to solve (about 4,000 candidate centres)."""
 
 _CORNERS = np.array([cell_offset(*step) for step in product((0, 1), repeat=3)], dtype=np.int64)
+_REACH = np.unique(
+    [
+        cell_offset(*around) - cell_offset(*corner)
+        for around in product((-1, 0, 1), repeat=3)
+        for corner in product((0, 1), repeat=3)
+    ]
+)
+"""Key offsets from a cell to the anchors of the blocks that hold it (a block's anchor is its
+smallest corner) and of the 26 blocks overlapping or touching each of those: the blocks that
+hold the cell or touch it."""
 _TOLERANCE = 1e-12
 """Slack on the cosine of the radius, so that points on the edge of a candidate disc count."""
 
 
 class BlockIndex:
-    """Points (unit vectors) by cell, for the 2 x 2 x 2 blocks of :func:`crowded`."""
+    """Points (unit vectors) by cell, and the 2 x 2 x 2 blocks of :func:`crowded` that hold
+    any of them.
+
+    Each cell is one of the eight corners of eight blocks; those (block, cell) memberships are
+    listed once, by block, so that counting the points of every block (:meth:`dense_blocks`,
+    asked twice per swarm sweep with different weights) or listing the points of many blocks
+    (:meth:`block_members`) is a handful of vectorised steps, not a sort or a search per call.
+    """
 
     def __init__(self, xyz: FloatArray, radius_m: float) -> None:
         keys = cell_keys(xyz, 2.0 * chord_of(radius_m))
@@ -47,22 +65,27 @@ class BlockIndex:
         self.bounds: IntArray = np.append(firsts, len(keys)).astype(np.int64)
         self.of_point: IntArray = np.empty(len(keys), dtype=np.int64)
         self.of_point[self.order] = np.repeat(np.arange(len(self.cells)), np.diff(self.bounds))
+        # anchor of the block holding each cell at each corner: eight sorted runs, which a
+        # stable sort merges in linear time
+        owners = (self.cells[None, :] - _CORNERS[:, None]).ravel()
+        by_block = np.argsort(owners, kind="stable")
+        owners = owners[by_block]
+        starts = np.flatnonzero(np.diff(owners, prepend=owners[:1] - 1))
+        self.anchors: IntArray = owners[starts]
+        """Anchor keys (smallest corner, sorted) of the blocks holding any point."""
+        self._member_cells: IntArray = by_block % max(len(self.cells), 1)
+        self._member_bounds: IntArray = np.append(starts, len(owners)).astype(np.int64)
+
+    def block_counts(self, weights: NDArray[np.bool_]) -> IntArray:
+        """How many of the points where ``weights`` is true each block (of ``anchors``) holds."""
+        per_cell = np.bincount(self.of_point[weights], minlength=len(self.cells))
+        counts: IntArray = np.add.reduceat(per_cell[self._member_cells], self._member_bounds[:-1])
+        return counts
 
     def dense_blocks(self, weights: NDArray[np.bool_], min_points: int) -> IntArray:
-        """Anchor keys (smallest corner) of the blocks holding at least ``min_points`` of the
-        points where ``weights`` is true."""
-        per_cell = np.add.reduceat(weights[self.order].astype(np.int64), self.bounds[:-1])
-        used = np.flatnonzero(per_cell > 0)
-        if len(used) == 0:
-            return np.empty(0, dtype=np.int64)
-        # eight sorted runs: a stable sort merges them in linear time
-        anchors = np.concatenate([self.cells[used] - corner for corner in _CORNERS.tolist()])
-        order = np.argsort(anchors, kind="stable")
-        anchors = anchors[order]
-        totals = np.tile(per_cell[used], len(_CORNERS))[order]
-        firsts = np.flatnonzero(np.diff(anchors, prepend=anchors[:1] - 1))
-        sums = np.add.reduceat(totals, firsts)
-        dense: IntArray = anchors[firsts][sums >= min_points]
+        """Anchor keys (sorted) of the blocks holding at least ``min_points`` (and at least
+        one) of the points where ``weights`` is true."""
+        dense: IntArray = self.anchors[self.block_counts(weights) >= max(min_points, 1)]
         return dense
 
     def occupied(self, weights: NDArray[np.bool_]) -> IntArray:
@@ -73,25 +96,57 @@ class BlockIndex:
         return cells
 
     def in_blocks(self, anchors: IntArray) -> NDArray[np.bool_]:
-        """Which points lie in any of the blocks with these anchors."""
+        """Which points lie in any of the blocks with these anchors (sorted)."""
+        chosen = _sorted_contains(anchors, self.anchors)
         hit = np.zeros(len(self.cells), dtype=bool)
-        if len(anchors):
-            for corner in _CORNERS.tolist():
-                pos = np.minimum(np.searchsorted(anchors, self.cells - corner), len(anchors) - 1)
-                hit |= anchors[pos] == self.cells - corner
+        hit[self._member_cells[np.repeat(chosen, np.diff(self._member_bounds))]] = True
         result: NDArray[np.bool_] = hit[self.of_point]
         return result
 
-    def block_points(self, anchor: int) -> IntArray:
-        """Indices of the points in the block with this anchor."""
-        wanted = anchor + _CORNERS
-        pos = np.minimum(np.searchsorted(self.cells, wanted), len(self.cells) - 1)
-        spans = [
-            self.order[self.bounds[k] : self.bounds[k + 1]]
-            for k, key in zip(pos.tolist(), wanted.tolist(), strict=True)
-            if self.cells[k] == key
-        ]
-        return np.sort(np.concatenate(spans)) if spans else np.empty(0, dtype=np.int64)
+    def block_members(self, anchors: IntArray) -> tuple[IntArray, IntArray]:
+        """The points in each of the blocks with these anchors, ascending, as one array and
+        bounds: block ``k`` holds ``points[bounds[k]:bounds[k + 1]]``."""
+        pos = np.searchsorted(self.anchors, anchors)
+        found = pos < len(self.anchors)
+        found[found] = self.anchors[pos[found]] == anchors[found]
+        pos = pos[found]
+        block, member = _runs(self._member_bounds[pos], self._member_bounds[pos + 1])
+        cells = self._member_cells[member]
+        owner, at = _runs(self.bounds[cells], self.bounds[cells + 1])
+        block = np.flatnonzero(found)[block[owner]]
+        # a block's points come cell by cell: sort them by (block, point)
+        n_points = max(len(self.of_point), 1)
+        points: IntArray = np.sort(block * n_points + self.order[at]) % n_points
+        counts = np.bincount(block, minlength=len(anchors))
+        bounds: IntArray = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        return points, bounds
+
+    def untouched(self, anchors: IntArray, weights: NDArray[np.bool_]) -> IntArray:
+        """Those of these anchors (sorted) whose blocks neither hold nor touch (share a face,
+        edge or corner with) a cell holding any of the points where ``weights`` is true."""
+        around = (anchors[:, None] - _REACH[None, :]).ravel()
+        touched = _sorted_contains(self.occupied(weights), around).reshape(-1, len(_REACH))
+        kept: IntArray = anchors[~touched.any(axis=1)]
+        return kept
+
+
+def _runs(starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
+    """For runs ``[starts[k], ends[k])``: the (run ``k``, index) pair of every index of every
+    run, run by run."""
+    lengths = ends - starts
+    run = np.repeat(np.arange(len(starts), dtype=np.int64), lengths)
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    index: IntArray = np.arange(len(run), dtype=np.int64) + shift
+    return run, index
+
+
+def _sorted_contains(haystack: IntArray, needles: IntArray) -> NDArray[np.bool_]:
+    """Which of ``needles`` are in the sorted ``haystack``."""
+    if len(haystack) == 0:
+        return np.zeros(len(needles), dtype=bool)
+    pos = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    found: NDArray[np.bool_] = haystack[pos] == needles
+    return found
 
 
 def crowded(xyz: FloatArray, radius_m: float, min_points: int) -> NDArray[np.bool_]:
@@ -108,17 +163,25 @@ def clique_core(xyz: FloatArray, radius_m: float, min_points: int) -> IntArray:
     others that close; points with fewer are dropped until none is (empty if fewer than
     ``min_points`` remain)."""
     close = xyz @ xyz.T >= np.cos(2.0 * radius_m / EARTH_RADIUS_M) - _TOLERANCE
+    degree = close.sum(axis=1)  # the point itself counts among its close ones
     alive = np.ones(len(xyz), dtype=bool)
-    while True:
-        degree = close[alive][:, alive].sum(axis=1)
-        weak = degree < min_points  # the point itself counts among its close ones
-        if not weak.any():
-            break
-        alive[np.flatnonzero(alive)[weak]] = False
-        if alive.sum() < min_points:
-            break
-    kept = np.flatnonzero(alive).astype(np.int64)
-    return kept if len(kept) >= min_points else np.empty(0, dtype=np.int64)
+    left = len(xyz)
+    while left >= min_points:
+        weak = np.flatnonzero(alive & (degree < min_points))
+        if len(weak) == 0:
+            return np.flatnonzero(alive).astype(np.int64)
+        alive[weak] = False
+        left -= len(weak)
+        degree -= close[:, weak].sum(axis=1)
+    return np.empty(0, dtype=np.int64)
+
+
+@lru_cache(maxsize=MAX_EXACT_POINTS)
+def _pair_indices(n: int) -> tuple[IntArray, IntArray]:
+    """The index pairs ``i < j`` of ``n`` points (read-only; asked for the same few sizes)."""
+    i, j = np.triu_indices(n, k=1)
+    i.flags.writeable = j.flags.writeable = False
+    return i, j
 
 
 def densest_disc(xyz: FloatArray, radius_m: float) -> tuple[FloatArray, IntArray]:
@@ -127,24 +190,35 @@ def densest_disc(xyz: FloatArray, radius_m: float) -> tuple[FloatArray, IntArray
     if len(xyz) == 0:
         raise ValueError("densest_disc needs at least one point")
     cos_r = np.cos(radius_m / EARTH_RADIUS_M)
-    i, j = np.triu_indices(len(xyz), k=1)
+    i, j = _pair_indices(len(xyz))
     p, q = xyz[i], xyz[j]
     cos_pq = np.einsum("ij,ij->i", p, q)
     half = np.sqrt((1.0 + cos_pq) / 2.0)  # cos of half the angle between p and q
     ok = half >= cos_r
     p, q, half = p[ok], q[ok], half[ok]
-    mid = (p + q) / np.linalg.norm(p + q, axis=1)[:, None]
-    normal = np.cross(p, q)
-    length = np.linalg.norm(normal, axis=1)
+    mid = p + q
+    mid /= _norms(mid)[:, None]
+    normal = _cross(p, q)
+    length = _norms(normal)
     usable = length > 0
     mid, normal, half = mid[usable], normal[usable] / length[usable, None], half[usable]
     cos_phi = np.minimum(cos_r / half, 1.0)
     sin_phi = np.sqrt(1.0 - cos_phi**2)
-    centres = np.concatenate(
-        (xyz, cos_phi[:, None] * mid + sin_phi[:, None] * normal),
-        axis=0,
-    )
-    centres = np.concatenate((centres, (cos_phi[:, None] * mid - sin_phi[:, None] * normal)))
+    along, across = cos_phi[:, None] * mid, sin_phi[:, None] * normal
+    centres = np.concatenate((xyz, along + across, along - across))
     covered = centres @ xyz.T >= cos_r - _TOLERANCE
     best = int(np.argmax(covered.sum(axis=1)))
     return centres[best], np.flatnonzero(covered[best]).astype(np.int64)
+
+
+def _norms(v: FloatArray) -> FloatArray:
+    """The length of each row (as :func:`numpy.linalg.norm` computes it, without its checks)."""
+    result: FloatArray = np.sqrt(np.add.reduce(v * v, axis=1))
+    return result
+
+
+def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Row-wise cross products (as :func:`numpy.cross` computes them, without its reshaping)."""
+    (a0, a1, a2), (b0, b1, b2) = a.T, b.T
+    result: FloatArray = np.column_stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0))
+    return result

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,7 @@ from pairwise_scenarios import (
     HOUR,
     T0,
     WHITSUN_REEF,
+    at,
     documented_defaults,
     final,
     legs,
@@ -20,8 +23,11 @@ from pairwise_scenarios import (
 )
 
 from lookout.detectors.base import create_detector
-from lookout.detectors.swarm import SwarmConfig, SwarmDetector
+from lookout.detectors.pairwise import TickFrame
+from lookout.detectors.swarm import DiscMemo, SwarmConfig, SwarmDetector, _near_test, find_swarms
+from lookout.geo.cover import densest_disc
 from lookout.geo.distance import METRES_PER_NM, distance_m
+from lookout.geo.grid import SpatialGrid
 from lookout.model import Observation
 
 FLEET = [412_400_000 + k for k in range(30)]
@@ -167,3 +173,55 @@ def test_snapshot_and_restore_give_the_same_events(data: st.DataObject) -> None:
 
 def test_every_threshold_is_documented_with_its_default() -> None:
     assert documented_defaults("swarm") == SwarmConfig().values()
+
+
+def tick_rows(shift_m: float) -> list[tuple[float, ...]]:
+    """Two rings of 12 slow vessels 3 nm round (no vessel sees ten others: found by their
+    densest disc), one tight crowd of 15 (found around its cores) and a passer-by; the second
+    ring's first vessel ``shift_m`` metres east of its place."""
+    rows: list[tuple[float, ...]] = []
+    for ring, origin in enumerate([(10.0, 114.0), (10.5, 114.0)]):
+        for k in range(12):
+            angle = 2 * math.pi * k / 12
+            east = 3 * METRES_PER_NM * math.sin(angle) + (shift_m if ring and not k else 0.0)
+            lat, lon = at(east, 3 * METRES_PER_NM * math.cos(angle), origin)
+            rows.append((FLEET[0] + 100 * ring + k, lat, lon, 0.5, 0.0))
+    for k in range(15):
+        lat, lon = at(200.0 * k, 0.0, (11.0, 114.0))
+        rows.append((FLEET[0] + 300 + k, lat, lon, 0.2, 0.0))
+    return [*rows, (FLEET[0] + 400, 10.0, 114.05, 12.0, 90.0)]
+
+
+def test_discs_kept_from_the_last_tick_change_no_swarm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The memo answers for crowds that have not moved and solves again for one that has."""
+    import lookout.detectors.swarm as swarm
+
+    solved = []
+
+    def counted(*args: Any) -> Any:
+        solved.append(args)
+        return densest_disc(*args)
+
+    monkeypatch.setattr(swarm, "densest_disc", counted)
+    memo = DiscMemo()
+    cfg = SwarmConfig()
+    for tick, shift_m in enumerate([0.0, 0.0, 400.0, 400.0, 0.0]):
+        frame = TickFrame.from_rows(T0 + 600 * tick, tick_rows(shift_m))
+        kept = find_swarms(frame, cfg.radius_m, 10, cfg.max_speed_kn, memo)
+        fresh = find_swarms(frame, cfg.radius_m, 10, cfg.max_speed_kn)
+        assert [(la, lo, m.tolist()) for la, lo, m in kept.swarms] == [
+            (la, lo, m.tolist()) for la, lo, m in fresh.swarms
+        ]
+        assert kept.free.tolist() == fresh.free.tolist()
+        assert len(kept.swarms) == 3
+    # fresh scans solve both rings every tick; the memo once each, again when one moved
+    assert len(solved) == 5 * 2 + (2 + 1 + 1)
+
+
+def test_the_near_test_finds_what_the_grid_finds() -> None:
+    rng = np.random.default_rng(3)
+    lat, lon = 10.0 + rng.normal(0, 0.1, 400), 114.0 + rng.normal(0, 0.1, 400)
+    grid = SpatialGrid(lat, lon, SwarmConfig().radius_m)
+    within = _near_test(grid)
+    for qlat, qlon in zip(lat[:50], lon[:50] + 0.03, strict=True):
+        assert within(qlat, qlon).tolist() == grid.near(qlat, qlon).tolist()
