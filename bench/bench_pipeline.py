@@ -19,6 +19,8 @@ Printed, all from this run on this input (modules are imported before any clock 
   ``on_observations`` and ``advance`` calls) per million input lines, and how much longer
   the run took than the one without detectors (the rest is the pipeline's own share: an
   observation per position for the detectors, the thinned streams, the events stored).
+  Detectors that share a tick feed (``encounter`` and ``swarm``) share its work: the first
+  of them to get a batch or a watermark, ``encounter``, is timed for it.
 
 Run: ``make bench`` (or ``python bench/bench_pipeline.py --lines 1000000``).
 """
