@@ -179,6 +179,8 @@ class Fuser:
         number = batch.number
         member, source = framed.member, framed.source
         after = self._after_accept if (self.detectors or self.publish_observations) else None
+        # the usual case with detectors, inlined: an observation for them and nothing else
+        for_detectors = batch.observations if after and not self.publish_observations else None
         observations = duplicates = 0
         rows = position_rows(framed.payloads, framed.fill_bits)
         for i, (payload, fill, ts, receiver, row) in enumerate(
@@ -228,7 +230,15 @@ class Fuser:
             current[key] = (ts, (number, len(track), mmsi))  # Deduplicator.add, inlined
             track.append(point)
             observations += 1
-            if after is not None:
+            if for_detectors is not None:
+                # fmt: off
+                for_detectors.append(Observation(
+                    mmsi, msg_type, ts, lat, lon, speed_kn, course_deg, heading_deg, status,
+                    member, source, receivers, default_ts,
+                    key if type(key) is str else _key_text(key), simulated,
+                ))
+                # fmt: on
+            elif after is not None:
                 after(batch, point, msg_type, status, key, default_ts, simulated)
         _add_outcome(counts, receipt, observations, duplicates)
 
