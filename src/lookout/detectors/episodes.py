@@ -20,6 +20,7 @@ An episode that ends shorter is never published. Long episodes keep at most
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,12 @@ class PairEpisodeDetector(PairwiseDetector):
         self._min_s = float(config.min_duration_s)
         self._silence_s = float(config.max_silence_s)
         self._open: dict[Pair, PairEpisode] = {}
+        self._unpublished: dict[Pair, PairEpisode] = {}
+        """The open episodes not published yet, in the order of :attr:`_open`: the only ones
+        a tick can publish (most open episodes were published long ago)."""
+        self._earliest_ts = math.inf
+        """At most the ``last_ts`` of every open episode (those only grow): while nothing
+        has been silent since then, :meth:`expire` need not look at each episode."""
 
     def qualify(self, frame: TickFrame) -> dict[Pair, list[float]]:
         """The pairs (smaller MMSI first) that qualify at this tick, each with its sample
@@ -120,13 +127,15 @@ class PairEpisodeDetector(PairwiseDetector):
 
     def sweep(self, frame: TickFrame) -> None:
         found = self.qualify(frame)
+        opened, ts = self._open, frame.ts
         for pair, sample in found.items():
-            episode = self._open.get(pair)
+            episode = opened.get(pair)
             if episode is None:
-                episode = self._open[pair] = PairEpisode(pair, frame.ts, frame.ts)
+                episode = opened[pair] = self._unpublished[pair] = PairEpisode(pair, ts, ts)
+                self._earliest_ts = min(self._earliest_ts, ts)
             episode.add(sample)
-        rest = [pair for pair in self._open if pair not in found]
-        if rest:
+        if len(opened) > len(found):  # every found pair is open: some open ones were not found
+            rest = [pair for pair in opened if pair not in found]
             rows = frame.find(np.array(rest, dtype=np.int64).reshape(-1))
             seen = self.evidence(frame)
             known: NDArray[np.bool_] = (rows >= 0) & seen[np.maximum(rows, 0)]
@@ -135,19 +144,24 @@ class PairEpisodeDetector(PairwiseDetector):
             for pair, decided in zip(rest, decisions, strict=True):
                 if decided:
                     self._close(pair)
-        self.expire(frame.ts)
-        for episode in self._open.values():
-            if not episode.published and episode.duration_s >= self._min_s:
-                episode.published = True
-                self._publish(episode, "provisional", frame.ts)
+        self.expire(ts)
+        due = [e for e in self._unpublished.values() if e.duration_s >= self._min_s]
+        for episode in due:
+            del self._unpublished[episode.mmsis]
+            episode.published = True
+            self._publish(episode, "provisional", ts)
 
     def expire(self, through_ts: float) -> None:
+        if through_ts - self._earliest_ts <= self._silence_s:
+            return
         silent = [p for p, e in self._open.items() if through_ts - e.last_ts > self._silence_s]
         for pair in silent:
             self._close(pair)
+        self._earliest_ts = min((e.last_ts for e in self._open.values()), default=math.inf)
 
     def _close(self, pair: Pair) -> None:
         episode = self._open.pop(pair)
+        self._unpublished.pop(pair, None)
         if episode.duration_s >= self._min_s:
             self._publish(episode, "confirmed", episode.last_ts)
 
@@ -167,3 +181,5 @@ class PairEpisodeDetector(PairwiseDetector):
     def load_sweep(self, data: Any) -> None:
         episodes = [PairEpisode.load(row) for row in data or ()]
         self._open = {e.mmsis: e for e in episodes}
+        self._unpublished = {e.mmsis: e for e in episodes if not e.published}
+        self._earliest_ts = min((e.last_ts for e in episodes), default=math.inf)

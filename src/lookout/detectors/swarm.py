@@ -206,7 +206,7 @@ def find_swarms(
     rows = np.flatnonzero(blocks.in_blocks(blocks.dense_blocks(scan.free, min_vessels)))
     if len(rows) < min_vessels:
         return scan
-    grid = SpatialGrid(slow.lat[rows], slow.lon[rows], radius_m)
+    grid = SpatialGrid.of_unit_vectors(xyz[rows], radius_m)
     _around_cores(scan, grid, rows, min_vessels)
     _in_blocks(scan, blocks, grid, rows, memo, min_vessels)
     return scan
@@ -214,15 +214,15 @@ def find_swarms(
 
 def _around_cores(scan: SwarmScan, grid: SpatialGrid, rows: IntArray, minimum: int) -> None:
     """Vessels with ``minimum`` slow vessels within the radius of themselves, most first."""
-    pairs = grid.pairs()
+    i, j = grid.index_pairs()
     n = len(rows)
-    source = np.concatenate((pairs.i, pairs.j))
+    source = np.concatenate((i, j))
     degree = np.bincount(source, minlength=n)
     counts = 1 + degree
     cores = np.flatnonzero(counts >= minimum)
     cores = cores[np.lexsort((scan.slow.mmsi[rows[cores]], -counts[cores]))]
     order = np.argsort(source.astype(np.uint16 if n < 2**16 else np.int64), kind="stable")
-    target = np.concatenate((pairs.j, pairs.i))[order]
+    target = np.concatenate((j, i))[order]
     starts = np.concatenate(([0], np.cumsum(degree))).tolist()
     free = scan.free[rows]  # in grid order; kept in step with scan.free
     for core in cores.tolist():

@@ -49,6 +49,14 @@ _FORWARD_COLUMNS = (_COLUMN, _LAYER - _COLUMN, _LAYER, _LAYER + _COLUMN)
 (+1,0), (+1,+1) in (x, y). In a column the cells z-1, z, z+1 have consecutive keys, so the
 points of three neighbouring cells are one contiguous run of the sorted points."""
 _ALL_COLUMNS = (0, *_FORWARD_COLUMNS, *(-c for c in _FORWARD_COLUMNS))
+_FIRST_STEPS = np.array([column - 1 for column in _FORWARD_COLUMNS], dtype=np.int64)
+"""Key offsets of the first cell of each forward column's run (its own run starts at the
+point after it)."""
+_SEARCH_POINTS = 4096
+"""Up to this many points the runs are found by searching the points directly (fewer steps);
+beyond, by searching the occupied cells (fewer searches when cells hold many points)."""
+_LAST_STEPS = np.array([1, *(column + 1 for column in _FORWARD_COLUMNS)], dtype=np.int64)
+"""Key offsets of the last cell of each run: the own column's, then the forward columns'."""
 
 
 def unit_vectors(lat_deg: ArrayLike, lon_deg: ArrayLike) -> FloatArray:
@@ -119,10 +127,21 @@ class SpatialGrid:
     """
 
     def __init__(self, lat_deg: ArrayLike, lon_deg: ArrayLike, radius_m: float) -> None:
+        self._index(unit_vectors(lat_deg, lon_deg).reshape(-1, 3), radius_m)
+
+    @classmethod
+    def of_unit_vectors(cls, xyz: FloatArray, radius_m: float) -> SpatialGrid:
+        """The grid of positions already converted by :func:`unit_vectors` (shape (n, 3)):
+        a caller that has them saves converting them again."""
+        grid = cls.__new__(cls)
+        grid._index(np.asarray(xyz, dtype=np.float64).reshape(-1, 3), radius_m)
+        return grid
+
+    def _index(self, xyz: FloatArray, radius_m: float) -> None:
         if not radius_m > 0.0:
             raise ValueError(f"radius_m must be positive, got {radius_m}")
         self.radius_m = float(radius_m)
-        self.xyz = unit_vectors(lat_deg, lon_deg).reshape(-1, 3)
+        self.xyz = xyz
         self._cell = max(chord_of(self.radius_m), MIN_CELL)
         keys = self._keys(self.xyz)
         self._order: IntArray = np.argsort(keys, kind="stable").astype(np.int64)
@@ -145,13 +164,24 @@ class SpatialGrid:
 
     def pairs(self, radius_m: float | None = None) -> Pairs:
         """Every pair of positions at most ``radius_m`` (default: the grid's radius) apart."""
+        i, j, d2 = self._close(radius_m)
+        return Pairs(i, j, distance_of_chord(np.sqrt(d2)))
+
+    def index_pairs(self, radius_m: float | None = None) -> tuple[IntArray, IntArray]:
+        """:meth:`pairs` without the distances (``i`` and ``j``, in the same order), for a
+        caller that only needs to know who is close to whom."""
+        i, j, _ = self._close(radius_m)
+        return i, j
+
+    def _close(self, radius_m: float | None) -> tuple[IntArray, IntArray, FloatArray]:
+        """The pairs within ``radius_m`` and their squared chords."""
         limit = self._limit(radius_m)
         a, b = self._candidates()
         d2 = self._squared_chords(a, b)
         keep = d2 <= limit * limit
         i = self._order[a[keep]]
         j = self._order[b[keep]]
-        return Pairs(np.minimum(i, j), np.maximum(i, j), distance_of_chord(np.sqrt(d2[keep])))
+        return np.minimum(i, j), np.maximum(i, j), d2[keep]
 
     def _squared_chords(self, a: IntArray, b: IntArray) -> FloatArray:
         """Squared chords between sorted points ``a`` and ``b`` (one axis at a time: row
@@ -165,26 +195,32 @@ class SpatialGrid:
         return total
 
     def _candidates(self) -> tuple[IntArray, IntArray]:
-        """Sorted-point index pairs (a, b) of the same or neighbouring cells, each pair once."""
+        """Sorted-point index pairs (a, b) of the same or neighbouring cells, each pair once:
+        per point, the run of the rest of its own cell and the cell above it, then the runs
+        of the four forward columns (each at most three cells, consecutive keys)."""
         keys = self._keys_sorted
         n = len(keys)
-        firsts = np.flatnonzero(np.diff(keys, prepend=keys[:1] - 1)).astype(np.int64)
-        cells = keys[firsts]
-        bounds = np.append(firsts, n)  # cell k holds the points bounds[k] .. bounds[k + 1]
+        if n <= _SEARCH_POINTS:  # one binary search per run end over the points
+            firsts = (keys[None, :] + _FIRST_STEPS[:, None]).ravel()
+            lasts = (keys[None, :] + _LAST_STEPS[:, None]).ravel()
+            starts = np.concatenate((np.arange(1, n + 1), keys.searchsorted(firsts, "left")))
+            return _expand(n, starts, keys.searchsorted(lasts, "right"))
+        # many points: search over the occupied cells, then spread the runs to their points
+        firsts_at = np.flatnonzero(np.diff(keys, prepend=keys[:1] - 1)).astype(np.int64)
+        cells = keys[firsts_at]
+        bounds = np.append(firsts_at, n)  # cell k holds the points bounds[k] .. bounds[k + 1]
         of_point = np.repeat(np.arange(len(cells), dtype=np.int64), np.diff(bounds))
-        # own column: the rest of the point's cell, and the cell above it when there is one
         above = np.append(cells[1:] == cells[:-1] + 1, False)
         own_end = bounds[np.arange(len(cells)) + 1 + above]
-        points = np.arange(n, dtype=np.int64)
-        starts, ends = [points + 1], [own_end[of_point]]
+        starts_list, ends_list = [np.arange(1, n + 1)], [own_end[of_point]]
         padded = np.append(cells, np.full(3, np.iinfo(np.int64).max))
         for column in _FORWARD_COLUMNS:
             lo = np.searchsorted(cells, cells + (column - 1), side="left")
             last = cells + (column + 1)  # the run ends after at most three cells
             hi = lo + (padded[lo] <= last) + (padded[lo + 1] <= last) + (padded[lo + 2] <= last)
-            starts.append(bounds[lo][of_point])
-            ends.append(bounds[hi][of_point])
-        return _expand(points, np.concatenate(starts), np.concatenate(ends))
+            starts_list.append(bounds[lo][of_point])
+            ends_list.append(bounds[hi][of_point])
+        return _expand(n, np.concatenate(starts_list), np.concatenate(ends_list))
 
     def near(self, lat_deg: float, lon_deg: float, radius_m: float | None = None) -> IntArray:
         """Indices (ascending) of the positions at most ``radius_m`` from one point."""
@@ -194,23 +230,23 @@ class SpatialGrid:
         wanted = np.array([key + column for column in _ALL_COLUMNS], dtype=np.int64)
         starts = np.searchsorted(self._keys_sorted, wanted - 1, side="left")
         ends = np.searchsorted(self._keys_sorted, wanted + 1, side="right")
-        _, idx = _expand(np.zeros(len(wanted), dtype=np.int64), starts, ends)
+        _, idx = _expand(1, starts, ends)
         d2 = sum((axis.take(idx) - c) ** 2 for axis, c in zip(self._axes, centre[0], strict=True))
         keep = d2 <= limit * limit
         result: IntArray = np.sort(self._order[idx[keep]])
         return result
 
 
-def _expand(owners: IntArray, starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
-    """For runs ``[starts[k], ends[k])`` of sorted points owned by ``owners[k % len(owners)]``:
-    the (owner, point) index pairs of every point of every run."""
+def _expand(n: int, starts: IntArray, ends: IntArray) -> tuple[IntArray, IntArray]:
+    """For runs ``[starts[k], ends[k])`` of sorted points owned by point ``k % n``: the
+    (owner, point) index pairs of every point of every run, run by run."""
     lengths = ends - starts
     runs = np.flatnonzero(lengths > 0)
     lengths = lengths[runs]
     total = int(lengths.sum())
-    owner = np.repeat(owners[runs % len(owners)], lengths)
-    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return owner, np.repeat(starts[runs], lengths) + within
+    shift = starts[runs] - (np.cumsum(lengths) - lengths)
+    owner = np.repeat(runs % n, lengths)
+    return owner, np.arange(total, dtype=np.int64) + np.repeat(shift, lengths)
 
 
 SMALL_SET = 48

@@ -8,6 +8,7 @@ import math
 from dataclasses import replace
 from datetime import datetime
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,7 +25,12 @@ from pairwise_scenarios import (
 )
 
 from lookout.detectors.base import create_detector
-from lookout.detectors.encounter import ENCOUNTER_PROFILES, EncounterConfig, EncounterDetector
+from lookout.detectors.encounter import (
+    ENCOUNTER_PROFILES,
+    EncounterConfig,
+    EncounterDetector,
+    PortVerdicts,
+)
 from lookout.geo.distance import distance_m
 from lookout.model import Observation
 
@@ -221,3 +227,30 @@ def test_the_real_gfw_encounter_pair_matches_their_result(shared_data) -> None:
 
 def test_every_threshold_is_documented_with_its_default() -> None:
     assert documented_defaults("encounter") == EncounterConfig().values()
+
+
+def test_port_verdicts_remembered_from_the_last_tick_are_the_predicates_answers() -> None:
+    asked: list[tuple[float, float]] = []
+    port = (0.0, 0.04)
+
+    def near_port(lat: float, lon: float, within_m: float) -> bool:
+        asked.append((lat, lon))
+        return distance_m(lat, lon, *port) <= within_m
+
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(-0.1, 0.1, 300), rng.uniform(-0.1, 0.1, 300)
+    verdicts = PortVerdicts()
+    first = verdicts.near(near_port, lat, lon, 10_000.0)
+    assert len(asked) == 300 and 0 < first.sum() < 300
+    # the next tick: the same points shuffled, three of them moved, two new ones
+    order = rng.permutation(300)
+    lat2, lon2 = np.append(lat[order], [0.05, -0.05]), np.append(lon[order], [0.05, 0.0])
+    lat2[:3] += 0.02
+    asked.clear()
+    again = verdicts.near(near_port, lat2, lon2, 10_000.0)
+    assert again.tolist() == [near_port(a, b, 10_000.0) for a, b in zip(lat2, lon2, strict=True)]
+    assert len(asked) == 5 + len(lat2)  # only the moved and new points were asked, then ours
+    # another distance or predicate: asked afresh
+    asked.clear()
+    verdicts.near(near_port, lat2, lon2, 20_000.0)
+    assert len(asked) == len(lat2)

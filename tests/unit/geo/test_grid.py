@@ -109,3 +109,17 @@ def test_crowded_keeps_the_crowd_and_drops_the_lonely() -> None:
     lon = np.concatenate((crowd_lon, lonely_lon))
     mask = crowded(unit_vectors(lat, lon), 5000.0, 10)
     assert mask[:12].all() and not mask[12:].any()
+
+
+def test_a_grid_of_unit_vectors_and_its_index_pairs_match_the_plain_grid() -> None:
+    lat, lon = scatter(3, 900, (9.0, 11.0), (114.0, 116.0))
+    plain = SpatialGrid(lat, lon, 9260.0)
+    given = SpatialGrid.of_unit_vectors(unit_vectors(lat, lon), 9260.0)
+    pairs = plain.pairs()
+    i, j = given.index_pairs()
+    assert len(pairs) > 100
+    assert i.tolist() == pairs.i.tolist() and j.tolist() == pairs.j.tolist()  # same order
+    near = plain.pairs(4000.0)
+    i, j = given.index_pairs(4000.0)
+    assert i.tolist() == near.i.tolist() and j.tolist() == near.j.tolist()
+    assert given.pairs().distance_m.tolist() == pairs.distance_m.tolist()
