@@ -370,8 +370,9 @@ class TickFeed:
                     else:
                         late += 1
                 continue
-            if t <= track.ts:  # the track only moves forward
-                if t < track.ts:
+            ts0 = track.ts
+            if t <= ts0:  # the track only moves forward
+                if t < ts0:
                     late += 1
                 else:
                     last_seen[mmsi] = obs
@@ -387,13 +388,15 @@ class TickFeed:
                 track.d_speed = track.d_course = _NAN
             if t >= track.next_ts:
                 last_tick = int(t // tick)
-                if last_tick > swept:  # a segment for the ticks in (track.ts, t]
-                    first = max(int(track.ts // tick) + 1, swept + 1)
+                if last_tick > swept:  # a segment for the ticks in (ts0, t]
+                    first = int(ts0 // tick) + 1
+                    if first <= swept:
+                        first = swept + 1
                     bucket = bucket_of(first) or pending.bucket(first)
+                    lat0, lon0 = track.lat, track.lon
                     bucket.extend((
-                        mmsi, first, last_tick, track.ts, track.lat, track.lon, track.speed,
-                        track.course, t - track.ts, lat - track.lat,
-                        (lon - track.lon + 180.0) % 360.0 - 180.0, speed, course,
+                        mmsi, first, last_tick, ts0, lat0, lon0, track.speed, track.course,
+                        t - ts0, lat - lat0, (lon - lon0 + 180.0) % 360.0 - 180.0, speed, course,
                     ))  # fmt: skip
                 else:
                     late += 1
