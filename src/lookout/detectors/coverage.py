@@ -26,6 +26,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 __all__ = ["DEFAULT_CELL_DEG", "DEFAULT_RETENTION_S", "HOUR_S", "Coverage"]
 
 DEFAULT_CELL_DEG = 0.45
@@ -57,6 +60,7 @@ class Coverage:
             max(1, math.floor(360.0 * math.cos(math.radians(_row_middle(r, cell_deg))) / cell_deg))
             for r in range(rows)
         ]
+        self._column_counts = np.array(self._columns, dtype=np.int64)
         self._cells: dict[int, dict[int, int]] = {}
         """hour -> cell key -> the one MMSI received there, or ``_MANY``."""
         self._anywhere: dict[int, int | None] = {}
@@ -92,6 +96,89 @@ class Coverage:
         anywhere = self._anywhere[hour]
         if anywhere != mmsi and anywhere != _MANY:
             self._anywhere[hour] = mmsi if anywhere is None else _MANY
+
+    def record_many(
+        self,
+        mmsi: NDArray[np.int64],
+        lat: NDArray[np.float64],
+        lon: NDArray[np.float64],
+        ts: NDArray[np.float64],
+    ) -> None:
+        """:meth:`record` for every row of the arrays, with the same result.
+
+        Recording is order-free: a cell-hour ends up holding its one MMSI or ``_MANY``
+        whatever the order, and an hour dropped by the newest of the rows would have been
+        dropped (or pruned) in any order. So the rows are grouped per cell-hour with numpy
+        and each cell-hour is merged once, in the order of its first row (the dicts keep the
+        order :meth:`record` would give them). Rows with a position or time out of range go
+        to :meth:`record` as they are."""
+        if not len(ts):
+            return
+        if not (lat.min() >= -90.0 and lat.max() <= 90.0 and math.isfinite(lon.sum() + ts.sum())):
+            odd = ~((lat >= -90.0) & (lat <= 90.0) & np.isfinite(lon) & np.isfinite(ts))
+            for i in np.flatnonzero(odd).tolist():
+                self.record(int(mmsi[i]), float(lat[i]), float(lon[i]), float(ts[i]))
+            ok = ~odd
+            mmsi, lat, lon, ts = mmsi[ok], lat[ok], lon[ok], ts[ok]
+            if not len(ts):
+                return
+        hours = np.floor_divide(ts, HOUR_S).astype(np.int64)
+        newest = int(hours.max())
+        if self._newest_hour is None or newest > self._newest_hour:
+            self._newest_hour = newest
+            self._prune(newest)
+        oldest = self._oldest_hour
+        assert oldest is not None  # set by the first _prune
+        if hours.min() < oldest:
+            kept = hours >= oldest
+            mmsi, lat, lon, hours = mmsi[kept], lat[kept], lon[kept], hours[kept]
+            if not len(hours):
+                return
+        rows = np.minimum(((lat + 90.0) * self._per_deg).astype(np.int64), len(self._columns) - 1)
+        counts = self._column_counts[rows]
+        columns = ((lon + 180.0) % 360.0 / 360.0 * counts).astype(np.int64) % counts
+        self._merge(hours, (rows << _SHIFT) | columns, mmsi)
+
+    def _merge(
+        self, hours: NDArray[np.int64], keys: NDArray[np.int64], mmsi: NDArray[np.int64]
+    ) -> None:
+        """Merge rows (hour, cell key, MMSI) into the cells and the per-hour summaries."""
+        order = np.lexsort((mmsi, keys, hours))
+        h, k, m = hours[order], keys[order], mmsi[order]
+        starts = np.flatnonzero(_first(h) | _first(k))
+        firsts = np.minimum.reduceat(order, starts)
+        single = m[starts] == np.maximum.reduceat(m, starts)
+        found = np.where(single, m[starts], _MANY)
+        by_first = np.argsort(firsts)
+        all_cells, anywhere, hour, cells = self._cells, self._anywhere, None, {}
+        for hour_i, key, value in zip(
+            h[starts][by_first].tolist(),
+            k[starts][by_first].tolist(),
+            found[by_first].tolist(),
+            strict=True,
+        ):
+            if hour_i != hour:
+                hour, known_cells = hour_i, all_cells.get(hour_i)
+                if known_cells is None:
+                    known_cells = all_cells[hour_i] = {}
+                    anywhere.setdefault(hour_i, None)
+                cells = known_cells
+            known = cells.get(key)
+            if known is None:
+                cells[key] = value
+            elif known != value and known != _MANY:
+                cells[key] = _MANY
+        if h[0] == h[-1]:  # one hour: the commonest batch
+            hour_values = [(int(h[0]), int(m[0]) if m.min() == m.max() else _MANY)]
+        else:
+            hour_starts = np.flatnonzero(_first(h))
+            hour_single = np.minimum.reduceat(m, hour_starts) == np.maximum.reduceat(m, hour_starts)
+            hour_found = np.where(hour_single, m[hour_starts], _MANY)
+            hour_values = list(zip(h[hour_starts].tolist(), hour_found.tolist(), strict=True))
+        for hour_i, value in hour_values:
+            before = anywhere[hour_i]
+            if before != value and before != _MANY:
+                anywhere[hour_i] = value if before is None else _MANY
 
     def _enter(self, hour: int) -> bool:
         """Make ``hour`` the current one (pruning when it is the newest); False if dropped."""
@@ -191,6 +278,14 @@ class Coverage:
         self._newest_hour = None if newest is None else int(newest)
         self._oldest_hour = None if oldest is None else int(oldest)
         self._hour, self._current = None, {}
+
+
+def _first(sorted_values: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which entries of a sorted array differ from the one before (the first does)."""
+    first = np.empty(len(sorted_values), dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    return first
 
 
 def _row_middle(row: int, cell_deg: float) -> float:

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,25 @@ class DarkVesselDetector(Detector[list[Detection]]):
                 self._seen_ts = ts
             self.history.add(obs.mmsi, ts, obs.lat, obs.lon)
         return []
+
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """:meth:`on_observation` for each of ``observations``, the history fed in one call."""
+        if _SAR_AIRCRAFT_TYPE in map(attrgetter("msg_type"), observations):
+            observations = [o for o in observations if o.msg_type != _SAR_AIRCRAFT_TYPE]
+        if observations:
+            times = [o.observed_ts for o in observations]
+            seen = self._seen_ts
+            for ts in times:  # not max(): a NaN must be skipped, as on_observation does
+                if ts > seen:
+                    seen = ts
+            self._seen_ts = seen
+            self.history.add_many(
+                [o.mmsi for o in observations],
+                times,
+                [o.lat for o in observations],
+                [o.lon for o in observations],
+            )
+        return self._drain()
 
     def on_detection(self, det: Detection) -> list[Event]:
         """A non-AIS detection: it waits until the watermark passes its decision time."""

@@ -26,7 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import count
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
 
 from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.coverage import Coverage
@@ -56,16 +60,60 @@ class AisGapConfig(VesselConfig):
     )
 
 
-@dataclass(slots=True)
 class GapState:
     """Per vessel: its last position, whether the current silence was published (and then
     whether others were received near its start), and its last confirmed gap (start, end)
-    for retraction by late data."""
+    for retraction by late data.
 
-    last: Fix
-    published: bool = False
-    closed: tuple[Fix, Fix] | None = None
-    receiving_start: bool | None = None
+    The last position is kept as the observation it came from (:meth:`follow`) until
+    something reads it as a :class:`Fix`: most positions are only ever replaced by the next
+    one. ``last_ts`` is its time, always at hand."""
+
+    __slots__ = ("_fix", "_obs", "closed", "last_ts", "published", "receiving_start")
+    _fix: Fix
+    _obs: Observation | None
+    last_ts: float
+
+    def __init__(
+        self,
+        last: Fix,
+        published: bool = False,
+        closed: tuple[Fix, Fix] | None = None,
+        receiving_start: bool | None = None,
+    ) -> None:
+        self.last = last
+        self.published = published
+        self.closed = closed
+        self.receiving_start = receiving_start
+
+    @property
+    def last(self) -> Fix:
+        if self._obs is not None:
+            self._fix, self._obs = Fix.of(self._obs), None
+        return self._fix
+
+    @last.setter
+    def last(self, fix: Fix) -> None:
+        self._fix, self._obs, self.last_ts = fix, None, fix.ts
+
+    def follow(self, obs: Observation) -> None:
+        """Make ``obs`` the last position (its :class:`Fix` is built when first read)."""
+        self._obs, self.last_ts = obs, obs.observed_ts
+
+    def _values(self) -> tuple[Any, ...]:
+        return self.last, self.published, self.closed, self.receiving_start
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GapState) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        last, published, closed, receiving = self._values()
+        return (
+            f"GapState(last={last!r}, published={published!r}, closed={closed!r}, "
+            f"receiving_start={receiving!r})"
+        )
 
 
 @register_detector
@@ -93,6 +141,10 @@ class AisGapDetector(Detector[GapState]):
         """Positions older than their vessel's latest, not inside its last gap."""
         self._seen_ts = float("-inf")
         """The newest position seen: a silence is only known up to there."""
+        self._batch = _NO_ROWS
+        self._recorded = self._upto = 0
+        """The batch being processed: its first ``_recorded`` observations are in the
+        coverage, and the first ``_upto`` must be before it is asked anything."""
 
     def thresholds(self) -> dict[str, float]:
         return self.config.values()
@@ -100,39 +152,64 @@ class AisGapDetector(Detector[GapState]):
     def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
         """As the base class, with :meth:`update`'s commonest case inlined: a vessel
         reporting again, in order, within ``min_gap_s`` of its last position, its silence
-        unpublished and its timer set (nothing to publish or to schedule)."""
+        unpublished and its timer set (nothing to publish or to schedule: the observation
+        just becomes the last position). The batch is recorded into the coverage with numpy
+        (:meth:`Coverage.record_many`), at the end or, when an event asks the coverage
+        mid-batch, up to and including the observation that publishes it."""
         states, timers, min_gap = self._states, self._timers, self.config.min_gap_s
-        record = self.coverage.record if self.receiving_near is None else None
-        for obs in observations:
-            mmsi, ts = obs.mmsi, obs.observed_ts
-            state = states.get(mmsi)
+        mmsis = [o.mmsi for o in observations]
+        times = [o.observed_ts for o in observations]
+        self._batch, self._recorded = _Columns.of(observations, mmsis, times), 0
+        # Looked up by C-level maps as the loop reaches each row: what update() would see.
+        found = map(states.get, mmsis)
+        timed = map(timers.__contains__, mmsis)
+        update = self._update
+        for i, obs, state, ts, has_timer in zip(count(), observations, found, times, timed):
             if (
                 state is None
+                or not has_timer
                 or state.published
-                or not 0.0 <= ts - state.last.ts < min_gap
-                or mmsi not in timers
+                or not 0.0 <= ts - state.last_ts < min_gap
             ):
-                states[mmsi] = self.update(mmsi, state, obs)
+                self._upto = i + 1
+                states[obs.mmsi] = update(obs.mmsi, state, obs)
                 continue
-            if ts > self._seen_ts:
-                self._seen_ts = ts
-            if record is not None:
-                record(mmsi, obs.lat, obs.lon, ts)
-            state.last = Fix.of(obs)
+            state._obs, state.last_ts = obs, ts  # GapState.follow, inlined
+        if observations:
+            newest = self._batch.ts  # the newest, NaN skipped as update() skips it
+            newest_ts = float(np.max(newest, initial=-np.inf, where=newest == newest))
+            self._seen_ts = max(self._seen_ts, newest_ts)
+            self._upto = len(observations)
+            self._record_batch()
+        self._batch, self._recorded, self._upto = _NO_ROWS, 0, 0
         return self._drain()
 
+    def _record_batch(self) -> None:
+        """Record the observations of the batch not yet recorded, up to ``_upto``."""
+        start, end = self._recorded, self._upto
+        self._recorded = end
+        if start < end and self.receiving_near is None:
+            rows = self._batch
+            self.coverage.record_many(
+                rows.mmsi[start:end], rows.lat[start:end], rows.lon[start:end], rows.ts[start:end]
+            )
+
     def update(self, key: Hashable, state: GapState | None, obs: Observation) -> GapState:
+        if self.receiving_near is None:
+            self.coverage.record(obs.mmsi, obs.lat, obs.lon, obs.observed_ts)
+        return self._update(key, state, obs)
+
+    def _update(self, key: Hashable, state: GapState | None, obs: Observation) -> GapState:
+        """:meth:`update` but for the coverage (recorded by the caller)."""
         fix = Fix.of(obs)
         self._seen_ts = max(self._seen_ts, fix.ts)
-        if self.receiving_near is None:
-            self.coverage.record(obs.mmsi, fix.lat, fix.lon, fix.ts)
         if state is None:
             self.notify_at(key, fix.ts + self.config.min_gap_s)
             return GapState(fix)
-        if fix.ts < state.last.ts:
+        if fix.ts < state.last_ts:
             self._late(obs.mmsi, state, fix)
             return state
-        if fix.ts - state.last.ts >= self.config.min_gap_s:
+        if fix.ts - state.last_ts >= self.config.min_gap_s:
             start_cover = (
                 state.receiving_start if state.published else self._receiving(obs.mmsi, state.last)
             )
@@ -146,7 +223,7 @@ class AisGapDetector(Detector[GapState]):
     def on_notify(self, key: Hashable, state: GapState | None, ts: float) -> GapState | None:
         if state is None:
             return None
-        due = state.last.ts + self.config.min_gap_s
+        due = state.last_ts + self.config.min_gap_s
         if ts < due:  # the vessel reported since the timer was set
             self.notify_at(key, due)
         elif ts > self._seen_ts:  # the input ends before the silence is long enough
@@ -233,9 +310,11 @@ class AisGapDetector(Detector[GapState]):
         return details
 
     def _receiving(self, mmsi: int, fix: Fix) -> bool | None:
-        """Were vessels other than ``mmsi`` received near ``fix``?"""
+        """Were vessels other than ``mmsi`` received near ``fix``? (Records the batch so far
+        first: the coverage must be as :meth:`update` would have left it.)"""
         if self.receiving_near is not None:
             return self.receiving_near(fix.lat, fix.lon, fix.ts)
+        self._record_batch()
         return self.coverage.receiving_near(fix.lat, fix.lon, fix.ts, exclude_mmsi=mmsi)
 
     def _shore_m(self, fix: Fix) -> float | None:
@@ -264,3 +343,27 @@ class AisGapDetector(Detector[GapState]):
         pair = None if closed is None else (Fix.load(closed[0]), Fix.load(closed[1]))
         receiving = rest[0] if rest else None
         return GapState(Fix.load(last), bool(published), pair, receiving)
+
+
+class _Columns(NamedTuple):
+    """The MMSIs, positions and times of a batch of observations, as arrays."""
+
+    mmsi: NDArray[np.int64]
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    ts: NDArray[np.float64]
+
+    @classmethod
+    def of(
+        cls, observations: Sequence[Observation], mmsis: list[int], times: list[float]
+    ) -> _Columns:
+        """``mmsis`` and ``times``: those of ``observations``, already listed."""
+        return cls(
+            np.array(mmsis, dtype=np.int64),
+            np.array([o.lat for o in observations], dtype=np.float64),
+            np.array([o.lon for o in observations], dtype=np.float64),
+            np.array(times, dtype=np.float64),
+        )
+
+
+_NO_ROWS = _Columns.of((), [], [])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -114,6 +114,38 @@ class PositionHistory:
             self._keep(mmsi, ts, lat, lon)
             tail[0] = ts
         tail[1], tail[2], tail[3], tail[4] = ts, lat, lon, keep
+
+    def add_many(
+        self, mmsis: Sequence[int], times: Sequence[float], lats: Sequence[float],
+        lons: Sequence[float],
+    ) -> None:  # fmt: skip
+        """:meth:`add` for each position, in order, with the same result. Inlined for the
+        commonest case: the vessel's newest position, at least ``sample_s`` after its last
+        kept one, which was its tail (so it is kept and becomes the tail)."""
+        tails, buckets, horizon, sample = self._tails, self._buckets, self.horizon_ts, self.sample_s
+        key, bucket = None, _Bucket()
+        add_mmsi, add_ts, add_lat, add_lon = _appends(bucket)
+        for mmsi, ts, lat, lon in zip(mmsis, times, lats, lons, strict=True):
+            tail = tails.get(mmsi)
+            if (
+                tail is None
+                or not tail[4]
+                or not ts >= horizon
+                or not ts >= tail[1]
+                or not ts - tail[0] >= sample
+            ):
+                self.add(mmsi, ts, lat, lon)
+                continue
+            if ts // BUCKET_S != key:  # _keep, inlined
+                key = ts // BUCKET_S
+                found = buckets.get(int(key))
+                bucket = buckets[int(key)] = _Bucket() if found is None else found
+                add_mmsi, add_ts, add_lat, add_lon = _appends(bucket)
+            add_mmsi(mmsi)
+            add_ts(ts)
+            add_lat(lat)
+            add_lon(lon)
+            tail[0], tail[1], tail[2], tail[3] = ts, ts, lat, lon
 
     def _keep(self, mmsi: int, ts: float, lat: float, lon: float) -> None:
         key = int(ts // BUCKET_S)
@@ -210,6 +242,11 @@ class PositionHistory:
         horizon = data.get("horizon_ts")
         self.horizon_ts = -math.inf if horizon is None else float(horizon)
         self.late_positions = int(data.get("late_positions", 0))
+
+
+def _appends(bucket: _Bucket) -> tuple[Callable[[Any], None], ...]:
+    """The ``append`` methods of the columns of ``bucket``."""
+    return bucket.mmsi.append, bucket.ts.append, bucket.lat.append, bucket.lon.append
 
 
 def _empty() -> Positions:

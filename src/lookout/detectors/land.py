@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
 import numpy as np
@@ -96,28 +97,68 @@ class PositionOnLandDetector(Detector[LandState]):
     def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
         """As the base class, but with a shore that flags land cells for a whole batch at
         once (a land mask), positions at sea of vessels with no state are skipped unread:
-        they could only create an empty state."""
+        they could only create an empty state. The rest go through :meth:`update` in order,
+        except the positions that could only move the vessel's last position afloat (see
+        :meth:`_batch`)."""
         flags = self._land_flags
         if flags is None or not observations:
             return super().on_observations(observations)
-        on_land = flags(
-            np.fromiter((o.lat for o in observations), np.float64, len(observations)),
-            np.fromiter((o.lon for o in observations), np.float64, len(observations)),
-        ).tolist()
+        lats = [o.lat for o in observations]
+        lons = [o.lon for o in observations]
+        on_land = flags(np.array(lats, dtype=np.float64), np.array(lons, dtype=np.float64)).tolist()
         states, afloat = self._states, self._afloat
         todo = []
-        for o, land in zip(observations, on_land, strict=True):
-            if land or o.mmsi in states:
-                todo.append(o)
-            else:
-                self._set_afloat(o)
+        for i, o, land, lat, lon in zip(count(), observations, on_land, lats, lons):
+            mmsi = o.mmsi
+            if land or mmsi in states:
+                todo.append(i)
+                continue
+            known, ts = afloat.get(mmsi), o.observed_ts  # _set_afloat, inlined
+            if known is None or ts >= known[0]:
+                afloat[mmsi] = (ts, lat, lon)
         if len(afloat) > _MAX_AFLOAT:
             newest = max(ts for ts, _, _ in afloat.values())
             for mmsi in [
                 m for m, v in afloat.items() if v[0] < newest - self.config.passage_max_gap_s
             ]:
                 del afloat[mmsi]
-        return super().on_observations(todo)
+        if self._is_land is None:  # land cells say nothing on their own
+            return super().on_observations([observations[i] for i in todo])
+        self._batch(observations, todo, on_land)
+        return self._drain()
+
+    def _batch(
+        self, observations: Sequence[Observation], todo: list[int], on_land: list[bool]
+    ) -> None:
+        """:meth:`update` for ``observations[i]`` of every ``i`` in ``todo``, in order.
+
+        A vessel with state but no open episode whose position is at sea (not a land cell,
+        or a land cell its last shore check, with :meth:`ShoreCheck.moved_at_most_m`,
+        already puts less than ``min_inland_m`` inland) only gets a new last position
+        afloat: that is all :meth:`update` would do."""
+        states, afloat = self._states, self._afloat
+        inland_m = -self.config.min_inland_m
+        update = self._update
+        for i in todo:
+            o = observations[i]
+            mmsi, lat, lon = o.mmsi, o.lat, o.lon
+            state = states.get(mmsi)
+            finite = lat - lat == 0.0 and lon - lon == 0.0  # not NaN nor infinite
+            if state is not None and state.last is None and finite:
+                check = state.shore
+                if not on_land[i] or (
+                    check is not None
+                    and check.distance_m - check.moved_at_most_m(lat, lon) > inland_m
+                ):
+                    known, ts = afloat.get(mmsi), o.observed_ts  # _set_afloat, inlined
+                    if known is None or ts >= known[0]:
+                        afloat[mmsi] = (ts, lat, lon)
+                    continue
+            state = update(mmsi, state, o, on_land[i] if finite else None)
+            if state is None:
+                states.pop(mmsi, None)
+            else:
+                states[mmsi] = state
 
     def _set_afloat(self, obs: Observation) -> None:
         known = self._afloat.get(obs.mmsi)
@@ -146,6 +187,13 @@ class PositionOnLandDetector(Detector[LandState]):
         return self.config.values()
 
     def update(self, key: Hashable, state: LandState | None, obs: Observation) -> LandState | None:
+        return self._update(key, state, obs, None)
+
+    def _update(
+        self, key: Hashable, state: LandState | None, obs: Observation, on_land: bool | None
+    ) -> LandState | None:
+        """:meth:`update`; ``on_land``: whether the position is on a land cell, if known
+        (from a whole batch's :meth:`land_flags`), else None (asked when needed)."""
         if self.shore is None:
             return None
         state = state or LandState()
@@ -154,7 +202,9 @@ class PositionOnLandDetector(Detector[LandState]):
         if state.last is not None and obs.observed_ts - state.last.ts > self.config.max_gap_s:
             self._close(obs.mmsi, state)
         limit = -self.config.min_inland_m
-        if self._is_land is not None and not self._is_land(obs.lat, obs.lon):
+        if on_land is None and self._is_land is not None:
+            on_land = self._is_land(obs.lat, obs.lon)
+        if on_land is False:
             at_sea = True
         else:
             at_sea, state.shore = beyond_shore(self.shore, state.shore, obs.lat, obs.lon, limit)

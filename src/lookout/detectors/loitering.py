@@ -18,11 +18,11 @@ never published.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lookout.detectors.base import Detector, register_detector
+from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.pairwise import NearPort, never_near_port, setting
 from lookout.detectors.vessel import Fix, ShoreCheck, VesselConfig, beyond_shore, vessel_event
 from lookout.geo.distance import distance_m, implied_speed_kn, lon_delta_deg
@@ -50,20 +50,69 @@ class LoiteringConfig(VesselConfig):
     max_gap_s: float = setting(10_800.0, "No position for this long ends an episode, seconds.")
 
 
-@dataclass(slots=True)
 class LoiteringState:
     """Per vessel: the previous position (for derived speeds), the last shore check, and the
-    open episode (first and last qualifying position, sums for the means)."""
+    open episode (first and last qualifying position, sums for the means).
 
-    prev: Fix
-    shore: ShoreCheck | None = None
-    start: Fix | None = None
-    last: Fix | None = None
-    count: int = 0
-    speed_sum: float = 0.0
-    dlat_sum: float = 0.0
-    dlon_sum: float = 0.0
-    published: bool = False
+    The previous position is kept as the observation it came from (:meth:`follow`) until
+    something reads it as a :class:`Fix`: most positions are only ever replaced by the next
+    one. ``prev_ts`` is its time, always at hand."""
+
+    __slots__ = (
+        "_obs", "_prev", "count", "dlat_sum", "dlon_sum", "last", "prev_ts", "published",
+        "shore", "speed_sum", "start",
+    )  # fmt: skip
+    _prev: Fix
+    _obs: Observation | None
+    prev_ts: float
+
+    def __init__(
+        self,
+        prev: Fix,
+        shore: ShoreCheck | None = None,
+        start: Fix | None = None,
+        last: Fix | None = None,
+        count: int = 0,
+        speed_sum: float = 0.0,
+        dlat_sum: float = 0.0,
+        dlon_sum: float = 0.0,
+        published: bool = False,
+    ) -> None:
+        self.prev = prev
+        self.shore = shore
+        self.start, self.last = start, last
+        self.count, self.speed_sum, self.dlat_sum, self.dlon_sum = (
+            count, speed_sum, dlat_sum, dlon_sum,
+        )  # fmt: skip
+        self.published = published
+
+    @property
+    def prev(self) -> Fix:
+        if self._obs is not None:
+            self._prev, self._obs = Fix.of(self._obs), None
+        return self._prev
+
+    @prev.setter
+    def prev(self, fix: Fix) -> None:
+        self._prev, self._obs, self.prev_ts = fix, None, fix.ts
+
+    def follow(self, obs: Observation) -> None:
+        """Make ``obs`` the previous position (its :class:`Fix` is built when first read)."""
+        self._obs, self.prev_ts = obs, obs.observed_ts
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.prev, self.shore, self.start, self.last,
+                *(getattr(self, name) for name in _EPISODE))  # fmt: skip
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LoiteringState) and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaces
+
+    def __repr__(self) -> str:
+        names = ("prev", "shore", "start", "last", *_EPISODE)
+        fields = ", ".join(f"{n}={v!r}" for n, v in zip(names, self._values(), strict=True))
+        return f"LoiteringState({fields})"
 
     def extend(self, fix: Fix, speed_kn: float) -> None:
         if self.start is None:
@@ -105,13 +154,38 @@ class LoiteringDetector(Detector[LoiteringState]):
     def thresholds(self) -> dict[str, float]:
         return self.config.values()
 
+    def on_observations(self, observations: Sequence[Observation]) -> list[Event]:
+        """As the base class, but a position that cannot start, extend or end an episode
+        only becomes the vessel's previous position, without :meth:`update`: one of a
+        vessel with no open episode, in order, with a SOG, and either not slow or (by its
+        last shore check and :meth:`ShoreCheck.moved_at_most_m`) too near the shore."""
+        states, max_speed = self._states, self.config.max_speed_kn
+        near_m = self.config.min_shore_distance_m - 1e-6  # as _qualifies asks
+        judged = self.shore is not None
+        update = self.update
+        for obs in observations:
+            state = states.get(obs.mmsi)
+            if state is not None and state.start is None:
+                ts, sog = obs.observed_ts, obs.speed_kn
+                if ts > state.prev_ts and sog is not None:
+                    check = state.shore
+                    if sog >= max_speed or (
+                        judged
+                        and check is not None
+                        and check.distance_m + check.moved_at_most_m(obs.lat, obs.lon) <= near_m
+                    ):
+                        state._obs, state.prev_ts = obs, ts  # LoiteringState.follow, inlined
+                        continue
+            states[obs.mmsi] = update(obs.mmsi, state, obs)
+        return self._drain()
+
     def update(
         self, key: Hashable, state: LoiteringState | None, obs: Observation
     ) -> LoiteringState:
         fix = Fix.of(obs)
         if state is None:
             state = LoiteringState(fix)
-        elif fix.ts <= state.prev.ts:
+        elif fix.ts <= state.prev_ts:
             return state  # late or repeated: the track only moves forward
         speed = self._speed(state.prev, fix, obs.speed_kn)
         if speed is None:

@@ -17,11 +17,24 @@ from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 from lookout.detectors.pairwise import event_id, field_names
-from lookout.geo.distance import distance_m
+from lookout.geo.distance import METRES_PER_DEGREE, distance_m
 from lookout.geo.shore import Shore
 from lookout.model import Observation
 
-__all__ = ["Fix", "ShoreCheck", "VesselConfig", "beyond_shore", "vessel_event"]
+__all__ = [
+    "BOUND_MARGIN_M",
+    "Fix",
+    "ShoreCheck",
+    "VesselConfig",
+    "beyond_shore",
+    "vessel_event",
+]
+
+BOUND_MARGIN_M = 0.01
+"""Metres added to :meth:`ShoreCheck.moved_at_most_m` for rounding: it and
+:meth:`ShoreCheck.bound`'s haversine round differently, by far less (about 1e-6 m for any
+move short of the antipodes), so a screen with this margin never takes a position the exact
+check would not."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +128,15 @@ class ShoreCheck(NamedTuple):
         """Lowest and highest possible distance to shore at (lat, lon)."""
         moved = distance_m(self.lat, self.lon, lat, lon)
         return self.distance_m - moved, self.distance_m + moved
+
+    def moved_at_most_m(self, lat: float, lon: float) -> float:
+        """A cheap upper bound of what :meth:`bound` measures from here to (lat, lon): the
+        path along the meridian, then along the parallel (no longer than a degree of
+        longitude at the equator), is no shorter than the great circle; plus
+        :data:`BOUND_MARGIN_M` for rounding. So where ``distance_m`` plus (minus) this is
+        still on one side of a threshold, so is :meth:`bound`'s answer. NaN when unknown."""
+        dlon = abs((lon - self.lon + 180.0) % 360.0 - 180.0)
+        return (abs(lat - self.lat) + dlon) * METRES_PER_DEGREE + BOUND_MARGIN_M
 
 
 def beyond_shore(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import shapely
 from pairwise_scenarios import documented_defaults, final
 from vessel_scenarios import observation, run_all, run_with_restart
@@ -176,3 +179,57 @@ def test_snapshot_and_restore_keep_the_coverage() -> None:
     assert any(e["details"]["receiving_near_start"] for e in whole)
     for split in (10, 30, 60):
         assert run_with_restart(lambda: AisGapDetector(), obs, split) == whole
+
+
+def test_a_batch_gives_what_one_observation_at_a_time_gives() -> None:
+    """The batch screen (steady reporters skip update(), the coverage is recorded with numpy)
+    against the scalar path. A reappearance after a gap asks the coverage mid-batch, which
+    must hold the positions before it in the batch and none after it."""
+    steady = [observation(M + k, T0 + h * H, 10.0 + 0.1 * k, 115.0) for k in (1, 2) for h in (6, 7)]
+    quiet = [observation(m, T0 + h * H, 10.0, 115.0) for m in (M, M + 9) for h in (0, 0.5)]
+    far, farther = (-30.0, 60.0), (-40.0, 20.0)
+    batch = [
+        observation(M + 3, T0 + 7.4 * H, *far),  # a new vessel, before M, near M's end
+        observation(M + 1, T0 + 7.4 * H, 10.1, 115.0),  # steady: the fast path
+        observation(M, T0 + 7.5 * H, *far),  # back after 7 h: confirmed, asks the coverage
+        observation(M + 9, T0 + 7.5 * H, *farther),  # back too, nobody near before it
+        observation(M + 4, T0 + 7.5 * H, *farther),  # near M + 9's end, but after it
+        observation(M, T0 + 1 * H, 10.0, 115.0),  # late, inside M's gap: retracts it
+        observation(M + 2, T0 + 7.6 * H, 10.2, 115.0),
+    ]
+    one, many = AisGapDetector(), AisGapDetector()
+    for d in (one, many):
+        d.on_observations([*quiet, *steady])
+        d.advance(T0 + 7 * H)  # the silences are published provisional
+    by_one = [e for o in batch for e in one.on_observation(o)]
+    by_batch = many.on_observations(batch)
+    assert [e["status"] for e in by_batch] == ["confirmed", "confirmed", "retracted", "confirmed"]
+    assert [e["details"]["receiving_near_end"] for e in by_batch] == [True, False, True, True]
+    assert by_batch == by_one
+    assert many.snapshot() == one.snapshot()
+    assert many.advance(T0 + 20 * H) == one.advance(T0 + 20 * H)
+
+
+def test_coverage_recorded_in_bulk_is_coverage_recorded_one_by_one() -> None:
+    rows = [
+        (M + k % 7, T0 + (k * 977) % (60 * H), 10.0 + (k % 13) * 0.3, 179.5 + (k % 5) * 0.3)
+        for k in range(300)
+    ]
+    rows += [(M, T0, 95.0, 0.0), (M + 1, T0 - 10 * 24 * H, 0.0, 0.0)]  # odd, and too old
+    one, bulk = Coverage(), Coverage()
+    for mmsi, ts, lat, lon in rows:
+        one.record(mmsi, lat, lon, ts)
+    for part in (rows[:100], rows[100:]):
+        mmsi, ts, lat, lon = (np.array(column) for column in zip(*part, strict=True))
+        bulk.record_many(mmsi, lat, lon, ts)
+    assert bulk.snapshot() == one.snapshot()
+
+
+def test_a_state_keeps_its_snapshot_form_while_its_last_position_is_an_observation() -> None:
+    detector = AisGapDetector()
+    detector.on_observations([observation(M, T0, 10.0, 115.0)])
+    detector.on_observations([observation(M, T0 + 60, 10.0, 115.5)])  # the fast path
+    restored = AisGapDetector()
+    restored.restore(json.loads(json.dumps(detector.snapshot())))
+    assert restored.state(M) == detector.state(M)
+    assert restored.snapshot() == detector.snapshot()

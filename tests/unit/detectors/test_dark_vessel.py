@@ -285,3 +285,27 @@ def test_the_detector_suite_builds_it_from_a_config_file() -> None:
     assert isinstance(detector, DarkVesselDetector)
     still = [observation(M, T0 + k * 600, LAT, LON) for k in range(-6, 7)]
     assert len(run(detector, [at(0.0, 1200.0), *still])) == 1  # explained at 1,500 m
+
+
+def test_a_batch_keeps_the_positions_one_observation_at_a_time_keeps() -> None:
+    """The batch path (the history's commonest case inlined) against the scalar one: in
+    order, out of order, thinned, before and after silences, older than the horizon, and a
+    SAR aircraft."""
+    rng = np.random.default_rng(11)
+    obs, ts = [], T0
+    for k in range(2000):
+        ts += float(rng.choice([5.0, 60.0, 130.0, 4000.0], p=[0.4, 0.3, 0.28, 0.02]))
+        late = float(rng.choice([0.0, 300.0, 30_000.0], p=[0.95, 0.04, 0.01]))
+        mmsi = 563_000_000 + int(rng.integers(6))
+        kind = 9 if k % 97 == 0 else 1
+        obs.append(observation(mmsi, ts - late, LAT, LON + k * 1e-4, msg_type=kind))
+    one, many = DarkVesselDetector(), DarkVesselDetector()
+    for start in range(0, len(obs), 250):
+        part = obs[start : start + 250]
+        for o in part:
+            one.on_observation(o)
+        many.on_observations(part)
+        watermark = max(o.observed_ts for o in part)
+        assert many.advance(watermark) == one.advance(watermark)
+    assert many.snapshot() == one.snapshot()
+    assert many.history.late_positions == one.history.late_positions > 0

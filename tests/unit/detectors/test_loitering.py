@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import shapely
 from pairwise_scenarios import documented_defaults, final
 from vessel_scenarios import observation, run_all, run_with_restart
 
 from lookout.detectors.loitering import LoiteringConfig, LoiteringDetector
+from lookout.detectors.vessel import ShoreCheck
+from lookout.geo.distance import distance_m
 from lookout.geo.shore import PolygonShore
 
 M = 412_000_007
@@ -60,3 +63,43 @@ def test_snapshot_and_restore_give_the_same_events() -> None:
 
 def test_documented_defaults_match_the_config() -> None:
     assert documented_defaults("loitering") == LoiteringConfig().values()
+
+
+def test_a_batch_gives_what_one_observation_at_a_time_gives() -> None:
+    """The batch screen (vessels with no open episode, not slow, or slow but nearer the shore
+    than their last shore check allows, skip update()) against the scalar path."""
+    near, far = 105.05, 106.0  # about 5 km and 110 km off the coast
+
+    def at(mmsi: int, lon: float, ts: float, speed_kn: float | None) -> object:
+        return observation(mmsi, ts, 10.0, lon, speed_kn=speed_kn)
+
+    known = [at(M + k, lon, T0 - 600, 1.0) for k, lon in enumerate((near, far, near))]
+    batch = [at(M, near + 0.001, T0, 0.5), at(M + 1, far, T0, 1.0), at(M + 2, near, T0, 9.0)]
+    batch += [at(M + 1, far, T0 + i * 1_200, 1.0) for i in range(1, 14)]  # loiters
+    batch += [
+        at(M, near + 0.002, T0 + 600, None),  # derived speed: update()
+        at(M + 2, near, T0 - 60, 0.1),  # late
+        at(M + 1, far, T0 + 16_000, 8.0),  # ends the loitering
+        at(M, near + 0.003, T0 + 17_000, 0.5),
+    ]
+    config = LoiteringConfig(min_duration_s=4 * H)
+    one, many = LoiteringDetector(config, shore=SHORE), LoiteringDetector(config, shore=SHORE)
+    for d in (one, many):
+        d.on_observations(known)
+    by_one = [e for o in batch for e in one.on_observation(o)]
+    by_batch = many.on_observations(batch)
+    assert [e["status"] for e in by_batch] == ["provisional", "confirmed"]
+    assert by_batch == by_one
+    assert many.snapshot() == one.snapshot()
+    assert many.state(M) == one.state(M)
+
+
+def test_the_screens_cheap_bound_never_undercuts_the_distance_moved() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(2000):
+        lat0, lon0 = float(rng.uniform(-89, 89)), float(rng.uniform(-180, 180))
+        step = float(rng.choice([1e-6, 1e-3, 0.1, 5.0]))
+        lat = min(max(lat0 + float(rng.normal(0, step)), -90.0), 90.0)
+        lon = (lon0 + float(rng.normal(0, step)) + 180.0) % 360.0 - 180.0
+        check = ShoreCheck(lat0, lon0, 1_000.0)
+        assert check.moved_at_most_m(lat, lon) >= distance_m(lat0, lon0, lat, lon)

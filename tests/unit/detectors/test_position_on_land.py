@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import shapely
 from pairwise_scenarios import documented_defaults
 from vessel_scenarios import observation, run_all, run_with_restart
@@ -9,6 +10,7 @@ from vessel_scenarios import observation, run_all, run_with_restart
 from lookout.detectors.land import PositionOnLandConfig, PositionOnLandDetector
 from lookout.geo.distance import destination
 from lookout.geo.shore import PolygonShore
+from lookout.model import Observation
 
 M = 574_574_574
 T0 = 1_700_000_000.0
@@ -73,3 +75,44 @@ def test_snapshot_and_restore_give_the_same_events() -> None:
 
 def test_documented_defaults_match_the_config() -> None:
     assert documented_defaults("position_on_land") == PositionOnLandConfig().values()
+
+
+class MaskShore:
+    """``SHORE`` with a land mask's batch answers: land cells west of the coast."""
+
+    def distance_to_shore_m(self, lat: float, lon: float) -> float:
+        return SHORE.distance_to_shore_m(lat, lon)
+
+    def is_land(self, lat: float, lon: float) -> bool:
+        return lon < 105.0
+
+    def land_flags(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        return np.asarray(lon < 105.0)
+
+
+def test_a_batch_gives_what_one_observation_at_a_time_gives() -> None:
+    """The batch screen (positions at sea, or on land cells their vessel's last shore check
+    already puts at sea, skip update()) against the scalar path, vessels known before."""
+
+    def at(mmsi: int, metres: float, ts: float) -> Observation:
+        return observation(mmsi, ts, *destination(10.0, 105.0, 270.0, metres))
+
+    known = [at(M + k, 300.0, T0 - 600) for k in range(3)]  # each gets a shore check
+    batch = [
+        at(M, 400.0, T0),  # a land cell, but at sea by its shore check: fast
+        at(M + 1, -3_000.0, T0),  # at sea: fast
+        at(M, 5_000.0, T0 + 60),  # jumps inland: opens an episode
+        at(M + 2, 900.0, T0 + 60),  # fast
+        at(M, 450.0, T0 + 120),  # back near the coast: ends the episode
+        at(M + 1, -2_000.0, T0 - 300),  # late, at sea
+        at(M, 300.0, T0 + 180),  # fast again
+    ]
+    one = PositionOnLandDetector(PositionOnLandConfig(min_inland_m=2_000.0), shore=MaskShore())
+    many = PositionOnLandDetector(PositionOnLandConfig(min_inland_m=2_000.0), shore=MaskShore())
+    for d in (one, many):
+        d.on_observations(known)
+    by_one = [e for o in batch for e in one.on_observation(o)]
+    by_batch = many.on_observations(batch)
+    assert [e["status"] for e in by_batch] == ["provisional", "confirmed"]
+    assert by_batch == by_one
+    assert many.snapshot() == one.snapshot()
