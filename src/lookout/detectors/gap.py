@@ -27,13 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.coverage import Coverage
+from lookout.detectors.history import Positions
 from lookout.detectors.pairwise import setting
 from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
 from lookout.geo.distance import distance_m, implied_speed_kn
@@ -159,7 +159,7 @@ class AisGapDetector(Detector[GapState]):
         states, timers, min_gap = self._states, self._timers, self.config.min_gap_s
         mmsis = [o.mmsi for o in observations]
         times = [o.observed_ts for o in observations]
-        self._batch, self._recorded = _Columns.of(observations, mmsis, times), 0
+        self._batch, self._recorded = _columns(observations, mmsis, times), 0
         # Looked up by C-level maps as the loop reaches each row: what update() would see.
         found = map(states.get, mmsis)
         timed = map(timers.__contains__, mmsis)
@@ -345,25 +345,17 @@ class AisGapDetector(Detector[GapState]):
         return GapState(Fix.load(last), bool(published), pair, receiving)
 
 
-class _Columns(NamedTuple):
-    """The MMSIs, positions and times of a batch of observations, as arrays."""
-
-    mmsi: NDArray[np.int64]
-    lat: NDArray[np.float64]
-    lon: NDArray[np.float64]
-    ts: NDArray[np.float64]
-
-    @classmethod
-    def of(
-        cls, observations: Sequence[Observation], mmsis: list[int], times: list[float]
-    ) -> _Columns:
-        """``mmsis`` and ``times``: those of ``observations``, already listed."""
-        return cls(
-            np.array(mmsis, dtype=np.int64),
-            np.array([o.lat for o in observations], dtype=np.float64),
-            np.array([o.lon for o in observations], dtype=np.float64),
-            np.array(times, dtype=np.float64),
-        )
+def _columns(
+    observations: Sequence[Observation], mmsis: list[int], times: list[float]
+) -> Positions:
+    """The MMSIs, times and positions of a batch as arrays (``mmsis`` and ``times``: those of
+    ``observations``, already listed)."""
+    return Positions(
+        np.array(mmsis, dtype=np.int64),
+        np.array(times, dtype=np.float64),
+        np.array([o.lat for o in observations], dtype=np.float64),
+        np.array([o.lon for o in observations], dtype=np.float64),
+    )
 
 
-_NO_ROWS = _Columns.of((), [], [])
+_NO_ROWS = _columns((), [], [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from pairwise_scenarios import documented_defaults, final
-from vessel_scenarios import observation, run_all, run_with_restart
+from vessel_scenarios import batch_and_singles, observation, run_all, run_with_restart
 
 from lookout.detectors.loitering import LoiteringConfig, LoiteringDetector
 from lookout.detectors.vessel import ShoreCheck
@@ -83,11 +83,9 @@ def test_a_batch_gives_what_one_observation_at_a_time_gives() -> None:
         at(M, near + 0.003, T0 + 17_000, 0.5),
     ]
     config = LoiteringConfig(min_duration_s=4 * H)
-    one, many = LoiteringDetector(config, shore=SHORE), LoiteringDetector(config, shore=SHORE)
-    for d in (one, many):
-        d.on_observations(known)
-    by_one = [e for o in batch for e in one.on_observation(o)]
-    by_batch = many.on_observations(batch)
+    one, by_one, many, by_batch = batch_and_singles(
+        lambda: LoiteringDetector(config, shore=SHORE), known, batch
+    )
     assert [e["status"] for e in by_batch] == ["provisional", "confirmed"]
     assert by_batch == by_one
     assert many.snapshot() == one.snapshot()

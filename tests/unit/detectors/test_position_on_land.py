@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from pairwise_scenarios import documented_defaults
-from vessel_scenarios import observation, run_all, run_with_restart
+from vessel_scenarios import batch_and_singles, observation, run_all, run_with_restart
 
 from lookout.detectors.land import PositionOnLandConfig, PositionOnLandDetector
 from lookout.geo.distance import destination
@@ -107,12 +107,10 @@ def test_a_batch_gives_what_one_observation_at_a_time_gives() -> None:
         at(M + 1, -2_000.0, T0 - 300),  # late, at sea
         at(M, 300.0, T0 + 180),  # fast again
     ]
-    one = PositionOnLandDetector(PositionOnLandConfig(min_inland_m=2_000.0), shore=MaskShore())
-    many = PositionOnLandDetector(PositionOnLandConfig(min_inland_m=2_000.0), shore=MaskShore())
-    for d in (one, many):
-        d.on_observations(known)
-    by_one = [e for o in batch for e in one.on_observation(o)]
-    by_batch = many.on_observations(batch)
+    config = PositionOnLandConfig(min_inland_m=2_000.0)
+    one, by_one, many, by_batch = batch_and_singles(
+        lambda: PositionOnLandDetector(config, shore=MaskShore()), known, batch
+    )
     assert [e["status"] for e in by_batch] == ["provisional", "confirmed"]
     assert by_batch == by_one
     assert many.snapshot() == one.snapshot()

@@ -89,3 +89,16 @@ def run_with_restart(
     for o in obs[split:]:
         events += second.on_observation(o) + second.advance(o.observed_ts)
     return events + second.advance(math.inf)
+
+
+def batch_and_singles(
+    make: Callable[[], Detector[Any]], known: Sequence[Observation], batch: Sequence[Observation]
+) -> tuple[Detector[Any], list[dict[str, Any]], Detector[Any], list[dict[str, Any]]]:
+    """Two detectors that saw ``known``; one is then handed ``batch`` one observation at a
+    time, the other in one call: (one, its events, many, its events), for a batch screen to
+    be checked against the scalar path."""
+    one, many = make(), make()
+    for detector in (one, many):
+        detector.on_observations(known)
+    by_one = [event for obs in batch for event in one.on_observation(obs)]
+    return one, by_one, many, many.on_observations(batch)
