@@ -100,6 +100,39 @@ class ReportSampler:
             self._sweep(newest)
         return kept
 
+    @staticmethod
+    def sample_all(
+        samplers: Sequence[ReportSampler], observations: Sequence[Observation]
+    ) -> list[list[Observation]]:
+        """:meth:`sample` of each sampler over the same observations, in one pass (each
+        observation's fields are read once for all of them)."""
+        if len(samplers) == 1:
+            return [samplers[0].sample(observations)]
+        outs: list[list[Observation]] = [[] for _ in samplers]
+        pairs = zip(samplers, outs, strict=True)
+        each = [(s._last, s._last.get, s.interval_s, out) for s, out in pairs]
+        nan, newest = math.nan, -math.inf
+        for obs in observations:
+            t, speed, mmsi = obs.observed_ts, obs.speed_kn, obs.mmsi
+            if t > newest:
+                newest = t
+            for last, get, interval, kept in each:
+                seen = get(mmsi)
+                if seen is not None:
+                    if seen[0] <= t < seen[0] + interval and (
+                        speed is None or abs(speed - seen[1]) < SAMPLE_SPEED_STEP_KN
+                    ):
+                        continue
+                    if t < seen[0]:
+                        kept.append(obs)
+                        continue
+                last[mmsi] = (t, nan if speed is None else speed)
+                kept.append(obs)
+        if observations:
+            for sampler in samplers:
+                sampler._sweep(newest)
+        return outs
+
     def keep(self, obs: Observation) -> bool:
         """Whether the thinned stream keeps ``obs`` (remembering it if so)."""
         t, speed = obs.observed_ts, obs.speed_kn
@@ -145,6 +178,8 @@ class Fuser:
         self._statics: dict[str, tuple[int, Identity, int]] = {}
         self._receivers_of: dict[str, tuple[str]] = {}
         self._samplers: dict[float, ReportSampler] = {}
+        self._intervals: list[float] | None = None
+        """The detectors' thinning intervals (positive, sorted), once known."""
 
     def _receivers(self, receiver: str) -> tuple[str]:
         """The receivers of a first copy: one shared tuple per receiver (less to build, and
@@ -407,15 +442,14 @@ class Fuser:
         if not observations:
             return
         batch.observations = []
-        thinned: dict[float, list[Observation]] = {}
+        intervals = self._intervals
+        if intervals is None:
+            wanted = {d.min_report_interval_s for d in self.detectors}
+            intervals = self._intervals = sorted(i for i in wanted if i > 0.0)
+        streams = ReportSampler.sample_all([self._sampler(i) for i in intervals], observations)
+        thinned = dict(zip(intervals, streams, strict=True))
         for detector in self.detectors:
-            interval = detector.min_report_interval_s
-            if interval > 0.0:
-                given = thinned.get(interval)
-                if given is None:
-                    given = thinned[interval] = self._sampler(interval).sample(observations)
-            else:
-                given = observations
+            given = thinned.get(detector.min_report_interval_s, observations)
             batch.events.extend(detector.on_observations(given))
 
     def _sampler(self, interval: float) -> ReportSampler:
