@@ -75,39 +75,16 @@ class ReportSampler:
         self._next_sweep_ts = -math.inf
 
     def sample(self, observations: Sequence[Observation]) -> list[Observation]:
-        """The observations the thinned stream keeps, in order (:meth:`keep` of each, inlined:
-        this runs for every position)."""
-        last, interval, nan = self._last, self.interval_s, math.nan
-        get = last.get
-        kept: list[Observation] = []
-        newest = -math.inf
-        for obs in observations:
-            t, speed = obs.observed_ts, obs.speed_kn
-            if t > newest:
-                newest = t
-            seen = get(obs.mmsi)
-            if seen is not None:
-                if seen[0] <= t < seen[0] + interval and (
-                    speed is None or abs(speed - seen[1]) < SAMPLE_SPEED_STEP_KN
-                ):
-                    continue
-                if t < seen[0]:
-                    kept.append(obs)
-                    continue
-            last[obs.mmsi] = (t, nan if speed is None else speed)
-            kept.append(obs)
-        if observations:
-            self._sweep(newest)
-        return kept
+        """The observations the thinned stream keeps, in order (:meth:`keep` of each)."""
+        return self.sample_all((self,), observations)[0]
 
     @staticmethod
     def sample_all(
         samplers: Sequence[ReportSampler], observations: Sequence[Observation]
     ) -> list[list[Observation]]:
         """:meth:`sample` of each sampler over the same observations, in one pass (each
-        observation's fields are read once for all of them)."""
-        if len(samplers) == 1:
-            return [samplers[0].sample(observations)]
+        observation's fields are read once for all of them; :meth:`keep` of each, inlined:
+        this runs for every position)."""
         outs: list[list[Observation]] = [[] for _ in samplers]
         pairs = zip(samplers, outs, strict=True)
         each = [(s._last, s._last.get, s.interval_s, out) for s, out in pairs]
