@@ -253,10 +253,6 @@ class _Track:
         self.next_ts = next_ts
         """The first tick after ``ts``: a report from then on crosses a tick."""
 
-    def motion(self) -> tuple[float, float]:
-        """Speed and course of the latest report (NaN where unknown)."""
-        return self.speed, self.course
-
     def derive(self, ts: float, lat: float, lon: float, window_s: float) -> None:
         """Update the derived speed/course with a new report (see the module docstring)."""
         span = ts - self.a_ts
@@ -359,14 +355,13 @@ class TickFeed:
             if track is None or t - track.ts > gap:  # a new track, built right here
                 last_seen[mmsi] = obs
                 speed, course = obs.speed_kn, obs.course_deg
+                speed = _NAN if speed is None else speed
+                course = _NAN if course is None else course
                 k = int(t // tick)
-                tracks[mmsi] = _Track(
-                    t, obs.lat, obs.lon, _NAN if speed is None else speed,
-                    _NAN if course is None else course, (k + 1) * tick,
-                )  # fmt: skip
+                tracks[mmsi] = _Track(t, obs.lat, obs.lon, speed, course, (k + 1) * tick)
                 if k * tick == t:  # a report right on a tick is that tick's row
                     if k > swept:
-                        pending.add_row(k, mmsi, obs.lat, obs.lon, *tracks[mmsi].motion())
+                        pending.add_row(k, mmsi, obs.lat, obs.lon, speed, course)
                     else:
                         late += 1
                 continue
