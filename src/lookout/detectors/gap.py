@@ -35,7 +35,7 @@ from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.coverage import Coverage
 from lookout.detectors.history import Positions
 from lookout.detectors.pairwise import setting
-from lookout.detectors.vessel import Fix, VesselConfig, vessel_event
+from lookout.detectors.vessel import Fix, LatestFix, VesselConfig, vessel_event
 from lookout.geo.distance import distance_m, implied_speed_kn
 from lookout.geo.shore import Shore
 from lookout.model import Observation
@@ -60,19 +60,15 @@ class AisGapConfig(VesselConfig):
     )
 
 
-class GapState:
+class GapState(LatestFix):
     """Per vessel: its last position, whether the current silence was published (and then
     whether others were received near its start), and its last confirmed gap (start, end)
     for retraction by late data.
 
-    The last position is kept as the observation it came from (:meth:`follow`) until
-    something reads it as a :class:`Fix`: most positions are only ever replaced by the next
-    one. ``last_ts`` is its time, always at hand."""
+    The last position is a :class:`~lookout.detectors.vessel.LatestFix` (``last``, its time
+    ``fix_ts``)."""
 
-    __slots__ = ("_fix", "_obs", "closed", "last_ts", "published", "receiving_start")
-    _fix: Fix
-    _obs: Observation | None
-    last_ts: float
+    __slots__ = ("closed", "published", "receiving_start")
 
     def __init__(
         self,
@@ -86,19 +82,7 @@ class GapState:
         self.closed = closed
         self.receiving_start = receiving_start
 
-    @property
-    def last(self) -> Fix:
-        if self._obs is not None:
-            self._fix, self._obs = Fix.of(self._obs), None
-        return self._fix
-
-    @last.setter
-    def last(self, fix: Fix) -> None:
-        self._fix, self._obs, self.last_ts = fix, None, fix.ts
-
-    def follow(self, obs: Observation) -> None:
-        """Make ``obs`` the last position (its :class:`Fix` is built when first read)."""
-        self._obs, self.last_ts = obs, obs.observed_ts
+    last = LatestFix.fix
 
     def _values(self) -> tuple[Any, ...]:
         return self.last, self.published, self.closed, self.receiving_start
@@ -169,12 +153,12 @@ class AisGapDetector(Detector[GapState]):
                 state is None
                 or not has_timer
                 or state.published
-                or not 0.0 <= ts - state.last_ts < min_gap
+                or not 0.0 <= ts - state.fix_ts < min_gap
             ):
                 self._upto = i + 1
                 states[obs.mmsi] = update(obs.mmsi, state, obs)
                 continue
-            state._obs, state.last_ts = obs, ts  # GapState.follow, inlined
+            state._obs, state.fix_ts = obs, ts  # LatestFix.follow, inlined
         if observations:
             newest = self._batch.ts  # the newest, NaN skipped as update() skips it
             newest_ts = float(np.max(newest, initial=-np.inf, where=newest == newest))
@@ -206,10 +190,10 @@ class AisGapDetector(Detector[GapState]):
         if state is None:
             self.notify_at(key, fix.ts + self.config.min_gap_s)
             return GapState(fix)
-        if fix.ts < state.last_ts:
+        if fix.ts < state.fix_ts:
             self._late(obs.mmsi, state, fix)
             return state
-        if fix.ts - state.last_ts >= self.config.min_gap_s:
+        if fix.ts - state.fix_ts >= self.config.min_gap_s:
             start_cover = (
                 state.receiving_start if state.published else self._receiving(obs.mmsi, state.last)
             )
@@ -223,7 +207,7 @@ class AisGapDetector(Detector[GapState]):
     def on_notify(self, key: Hashable, state: GapState | None, ts: float) -> GapState | None:
         if state is None:
             return None
-        due = state.last_ts + self.config.min_gap_s
+        due = state.fix_ts + self.config.min_gap_s
         if ts < due:  # the vessel reported since the timer was set
             self.notify_at(key, due)
         elif ts > self._seen_ts:  # the input ends before the silence is long enough

@@ -24,7 +24,14 @@ from typing import Any
 
 from lookout.detectors.base import Detector, Event, register_detector
 from lookout.detectors.pairwise import NearPort, never_near_port, setting
-from lookout.detectors.vessel import Fix, ShoreCheck, VesselConfig, beyond_shore, vessel_event
+from lookout.detectors.vessel import (
+    Fix,
+    LatestFix,
+    ShoreCheck,
+    VesselConfig,
+    beyond_shore,
+    vessel_event,
+)
 from lookout.geo.distance import distance_m, implied_speed_kn, lon_delta_deg
 from lookout.geo.shore import Shore
 from lookout.model import Observation
@@ -50,21 +57,16 @@ class LoiteringConfig(VesselConfig):
     max_gap_s: float = setting(10_800.0, "No position for this long ends an episode, seconds.")
 
 
-class LoiteringState:
+class LoiteringState(LatestFix):
     """Per vessel: the previous position (for derived speeds), the last shore check, and the
     open episode (first and last qualifying position, sums for the means).
 
-    The previous position is kept as the observation it came from (:meth:`follow`) until
-    something reads it as a :class:`Fix`: most positions are only ever replaced by the next
-    one. ``prev_ts`` is its time, always at hand."""
+    The previous position is a :class:`~lookout.detectors.vessel.LatestFix` (``prev``, its
+    time ``fix_ts``)."""
 
     __slots__ = (
-        "_obs", "_prev", "count", "dlat_sum", "dlon_sum", "last", "prev_ts", "published",
-        "shore", "speed_sum", "start",
+        "count", "dlat_sum", "dlon_sum", "last", "published", "shore", "speed_sum", "start",
     )  # fmt: skip
-    _prev: Fix
-    _obs: Observation | None
-    prev_ts: float
 
     def __init__(
         self,
@@ -86,19 +88,7 @@ class LoiteringState:
         )  # fmt: skip
         self.published = published
 
-    @property
-    def prev(self) -> Fix:
-        if self._obs is not None:
-            self._prev, self._obs = Fix.of(self._obs), None
-        return self._prev
-
-    @prev.setter
-    def prev(self, fix: Fix) -> None:
-        self._prev, self._obs, self.prev_ts = fix, None, fix.ts
-
-    def follow(self, obs: Observation) -> None:
-        """Make ``obs`` the previous position (its :class:`Fix` is built when first read)."""
-        self._obs, self.prev_ts = obs, obs.observed_ts
+    prev = LatestFix.fix
 
     def _values(self) -> tuple[Any, ...]:
         return (self.prev, self.shore, self.start, self.last,
@@ -167,14 +157,14 @@ class LoiteringDetector(Detector[LoiteringState]):
             state = states.get(obs.mmsi)
             if state is not None and state.start is None:
                 ts, sog = obs.observed_ts, obs.speed_kn
-                if ts > state.prev_ts and sog is not None:
+                if ts > state.fix_ts and sog is not None:
                     check = state.shore
                     if sog >= max_speed or (
                         judged
                         and check is not None
                         and check.distance_m + check.moved_at_most_m(obs.lat, obs.lon) <= near_m
                     ):
-                        state._obs, state.prev_ts = obs, ts  # LoiteringState.follow, inlined
+                        state._obs, state.fix_ts = obs, ts  # LatestFix.follow, inlined
                         continue
             states[obs.mmsi] = update(obs.mmsi, state, obs)
         return self._drain()
@@ -185,7 +175,7 @@ class LoiteringDetector(Detector[LoiteringState]):
         fix = Fix.of(obs)
         if state is None:
             state = LoiteringState(fix)
-        elif fix.ts <= state.prev_ts:
+        elif fix.ts <= state.fix_ts:
             return state  # late or repeated: the track only moves forward
         speed = self._speed(state.prev, fix, obs.speed_kn)
         if speed is None:

@@ -24,6 +24,7 @@ from lookout.model import Observation
 __all__ = [
     "BOUND_MARGIN_M",
     "Fix",
+    "LatestFix",
     "ShoreCheck",
     "VesselConfig",
     "beyond_shore",
@@ -82,6 +83,32 @@ class Fix(NamedTuple):
     def load(cls, data: Sequence[Any]) -> Fix:
         ts, lat, lon, key, member, *source = data  # snapshots before 0.2 had no source
         return cls(float(ts), float(lat), float(lon), str(key), str(member), *map(str, source))
+
+
+class LatestFix:
+    """Base of a per-vessel state whose latest position is kept as the observation it came
+    from (:meth:`follow`) until something reads it as a :class:`Fix` (:attr:`fix`): most
+    positions are only ever replaced by the next one. ``fix_ts`` is its time, always at hand;
+    a hot loop may set ``_obs`` and ``fix_ts`` itself, as :meth:`follow` does."""
+
+    __slots__ = ("_fix", "_obs", "fix_ts")
+    _fix: Fix
+    _obs: Observation | None
+    fix_ts: float
+
+    @property
+    def fix(self) -> Fix:
+        if self._obs is not None:
+            self._fix, self._obs = Fix.of(self._obs), None
+        return self._fix
+
+    @fix.setter
+    def fix(self, fix: Fix) -> None:
+        self._fix, self._obs, self.fix_ts = fix, None, fix.ts
+
+    def follow(self, obs: Observation) -> None:
+        """Make ``obs`` the latest position (its :class:`Fix` is built when first read)."""
+        self._obs, self.fix_ts = obs, obs.observed_ts
 
 
 def vessel_event(
