@@ -66,7 +66,7 @@ class Detector(Generic[S]):
     min_report_interval_s: ClassVar[float] = 0.0
     """Positions of one vessel closer together than this may be thinned out before they reach
     :meth:`update` (the pipeline keeps manoeuvres and late data; see
-    :meth:`lookout.pipeline.fuse.Fuser.run_detectors`). 0: every position."""
+    :meth:`lookout.pipeline.suite.DetectorSuite.observations`). 0: every position."""
 
     def __init__(self) -> None:
         self._states: dict[Hashable, S] = {}

@@ -25,7 +25,7 @@ layer); this module only decides urgency and addressees.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lookout.pipeline import subjects
@@ -169,3 +169,12 @@ def alert_messages(event: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]
         }
         out.append((subjects.alert(member), payload))
     return out
+
+
+def event_messages(events: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The bus messages of detector events: each event, then its alerts."""
+    messages: list[tuple[str, dict[str, Any]]] = []
+    for event in events:
+        messages.append((subjects.event(event["kind"]), event))
+        messages.extend(alert_messages(event))
+    return messages

@@ -71,7 +71,7 @@ from lookout.model import (
 )
 from lookout.model.rows import TrackRows, VesselRows
 from lookout.pipeline import subjects
-from lookout.pipeline.alerts import alert_messages
+from lookout.pipeline.alerts import event_messages
 from lookout.pipeline.fuse import Fuser
 from lookout.pipeline.ports import StoreBatch
 from lookout.pipeline.results import (
@@ -82,6 +82,7 @@ from lookout.pipeline.results import (
     keyed_receipts,
     vessel_row_payload,
 )
+from lookout.pipeline.suite import DetectorSuite
 
 __all__ = ["BatchResult", "Pipeline", "PipelineConfig", "Submission"]
 
@@ -149,18 +150,22 @@ class Pipeline:
         self,
         config: PipelineConfig | None = None,
         *,
-        detectors: Sequence[Detector[Any]] = (),
+        detectors: Sequence[Detector[Any]] | DetectorSuite = (),
         recall: Callable[[int], VesselState | None] | None = None,
     ) -> None:
         """``recall`` (e.g. ``Store.vessel``) seeds a vessel not in memory from its stored
-        state, so a restart or an eviction does not reset its identity, counts and track."""
+        state, so a restart or an eviction does not reset its identity, counts and track.
+
+        ``detectors``: the detectors to run, or a suite; a
+        :class:`~lookout.pipeline.suite.DeferredSuite` runs none and puts what they would
+        have been handed in ``BatchResult.detection`` (see :meth:`BatchResult.with_events`)."""
         self.config = cfg = config if config is not None else PipelineConfig()
         self._framers: dict[tuple[str, str, str | None], Framer] = {}
         self._member_of: dict[str, str] = {}
         self._fuser = Fuser(
             Deduplicator(cfg.dedupe_window_s, cfg.dedupe_max_entries),
             VesselTracker(cfg.tracks, recall=recall),
-            detectors,
+            detectors if isinstance(detectors, DetectorSuite) else DetectorSuite(detectors),
             publish_observations=cfg.publish_observations,
         )
         self._batches = 0
@@ -240,12 +245,11 @@ class Pipeline:
         keys: list[str | None],
         publish_vessels: bool,
     ) -> BatchResult:
-        tracker = self._fuser.tracker
+        tracker, suite = self._fuser.tracker, self._fuser.suite
         self._fuser.run_detectors(batch)
         watermark = tracker.watermark_ts
         if watermark is not None:
-            for detector in self._fuser.detectors:
-                batch.events.extend(detector.advance(watermark))
+            batch.events.extend(suite.advance(watermark))
             if self._next_evict_ts is None or watermark >= self._next_evict_ts:
                 tracker.evict()
                 self._next_evict_ts = watermark + self.config.evict_interval_s
@@ -258,9 +262,7 @@ class Pipeline:
                 (subjects.vessel(v[0]), vessel_row_payload(v, feed(v[0]), ais_class(v[0])))
                 for v in vessels
             )
-        for event in batch.events:
-            messages.append((subjects.event(event["kind"]), event))
-            messages.extend(alert_messages(event))
+        messages.extend(event_messages(batch.events))
         if counts:
             payload = counts_payload(batch.number, batch.now_ts, counts)
             messages.append((subjects.INGEST_STATS, payload))
@@ -274,7 +276,8 @@ class Pipeline:
             events=batch.events,
             detections=batch.detections,
         )
-        return BatchResult(store, messages, receipts, batch.events, batch.rejections)
+        suite.close_batch()
+        return BatchResult(store, messages, receipts, batch.events, batch.rejections, suite.take())
 
     def _ingest(self, batch: BatchState, items: Sequence[Item], receipt: Counts | None) -> None:
         """Frame runs of consecutive frames (and line blocks) of one framer; records and
@@ -391,7 +394,7 @@ class Pipeline:
         data = {
             "version": 1,
             "tracker": self._fuser.tracker.snapshot(),
-            "detectors": [d.snapshot() for d in self._fuser.detectors],
+            "detectors": self._fuser.suite.snapshot(),
         }
         return json.dumps(data, separators=(",", ":")).encode()
 
@@ -402,8 +405,4 @@ class Pipeline:
         if data.get("version") != 1:
             raise ValueError(f"unknown snapshot version {data.get('version')!r}")
         self._fuser.tracker.restore(data["tracker"])
-        states = {state.get("kind"): state for state in data.get("detectors", ())}
-        for detector in self._fuser.detectors:
-            state = states.get(detector.kind)
-            if state is not None:
-                detector.restore(state)
+        self._fuser.suite.restore(data.get("detectors", ()))

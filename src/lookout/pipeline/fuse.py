@@ -8,14 +8,12 @@ identities, counts, rejections, detector events. The rules it applies are docume
 
 from __future__ import annotations
 
-import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from typing import Any
 
 from lookout.ais.batchdecode import PositionRow, position_rows
 from lookout.ais.decode import decode, decode_position
 from lookout.ais.types import AisMessage, DecodeError, FramedMessages
-from lookout.detectors.base import Detector
 from lookout.fusion.dedupe import Deduplicator
 from lookout.fusion.identity import Identity, static_from_fields, static_from_record
 from lookout.fusion.tracks import VesselTracker
@@ -30,6 +28,7 @@ from lookout.model import (
 from lookout.model.rows import TRACK_POINT_FIELDS, TrackRow
 from lookout.pipeline import subjects
 from lookout.pipeline.results import BatchState, Counts
+from lookout.pipeline.suite import DetectorSuite
 
 __all__ = ["MAX_MMSI", "Fuser"]
 
@@ -55,85 +54,6 @@ Tag = tuple[int, int, int]
 """What the dedupe memory keeps of an accepted transmission: (batch, track index, mmsi)."""
 
 
-SAMPLE_SPEED_STEP_KN = 1.0
-"""A thinned report stream keeps a position whose speed changed this much since the last kept."""
-
-
-class ReportSampler:
-    """Per vessel, the last position handed on (time, speed); see :meth:`Fuser.run_detectors`.
-
-    Vessels silent for ``forget_s`` of event time are forgotten when the memory is swept
-    (every ``forget_s`` of event time), so it stays the size of the active fleet.
-    """
-
-    __slots__ = ("_last", "_next_sweep_ts", "forget_s", "interval_s")
-
-    def __init__(self, interval_s: float, forget_s: float = 3600.0) -> None:
-        self.interval_s = interval_s
-        self.forget_s = max(forget_s, interval_s)
-        self._last: dict[int, tuple[float, float]] = {}
-        self._next_sweep_ts = -math.inf
-
-    def sample(self, observations: Sequence[Observation]) -> list[Observation]:
-        """The observations the thinned stream keeps, in order (:meth:`keep` of each)."""
-        return self.sample_all((self,), observations)[0]
-
-    @staticmethod
-    def sample_all(
-        samplers: Sequence[ReportSampler], observations: Sequence[Observation]
-    ) -> list[list[Observation]]:
-        """:meth:`sample` of each sampler over the same observations, in one pass (each
-        observation's fields are read once for all of them; :meth:`keep` of each, inlined:
-        this runs for every position)."""
-        outs: list[list[Observation]] = [[] for _ in samplers]
-        pairs = zip(samplers, outs, strict=True)
-        each = [(s._last, s._last.get, s.interval_s, out) for s, out in pairs]
-        nan, newest = math.nan, -math.inf
-        for obs in observations:
-            t, speed, mmsi = obs.observed_ts, obs.speed_kn, obs.mmsi
-            if t > newest:
-                newest = t
-            for last, get, interval, kept in each:
-                seen = get(mmsi)
-                if seen is not None:
-                    if seen[0] <= t < seen[0] + interval and (
-                        speed is None or abs(speed - seen[1]) < SAMPLE_SPEED_STEP_KN
-                    ):
-                        continue
-                    if t < seen[0]:
-                        kept.append(obs)
-                        continue
-                last[mmsi] = (t, nan if speed is None else speed)
-                kept.append(obs)
-        if observations:
-            for sampler in samplers:
-                sampler._sweep(newest)
-        return outs
-
-    def keep(self, obs: Observation) -> bool:
-        """Whether the thinned stream keeps ``obs`` (remembering it if so)."""
-        t, speed = obs.observed_ts, obs.speed_kn
-        seen = self._last.get(obs.mmsi)
-        if (
-            seen is not None
-            and seen[0] <= t < seen[0] + self.interval_s
-            and (speed is None or abs(speed - seen[1]) < SAMPLE_SPEED_STEP_KN)
-        ):
-            return False
-        if seen is None or t >= seen[0]:
-            self._last[obs.mmsi] = (t, math.nan if speed is None else speed)
-        return True
-
-    def _sweep(self, newest: float) -> None:
-        """Forget the vessels silent for ``forget_s``, at most once per ``forget_s``."""
-        if newest >= self._next_sweep_ts:
-            cut = newest - self.forget_s
-            last = self._last
-            for mmsi in [m for m, (ts, _) in last.items() if ts < cut]:
-                del last[mmsi]
-            self._next_sweep_ts = newest + self.forget_s
-
-
 class Fuser:
     """Holds the dedupe memory, the vessel tracker and the detectors; see the module doc."""
 
@@ -141,22 +61,16 @@ class Fuser:
         self,
         dedupe: Deduplicator,
         tracker: VesselTracker,
-        detectors: Sequence[Detector[Any]],
+        suite: DetectorSuite,
         *,
         publish_observations: bool,
     ) -> None:
         self.dedupe = dedupe
         self.tracker = tracker
-        self.detectors = list(detectors)
-        # The detectors' optional entry points, looked up once (statics, detections).
-        self._on_static = [d.on_static for d in self.detectors if hasattr(d, "on_static")]
-        self._on_detection = [d.on_detection for d in self.detectors if hasattr(d, "on_detection")]
+        self.suite = suite
         self.publish_observations = publish_observations
         self._statics: dict[str, tuple[int, Identity, int]] = {}
         self._receivers_of: dict[str, tuple[str]] = {}
-        self._samplers: dict[float, ReportSampler] = {}
-        self._intervals: list[float] | None = None
-        """The detectors' thinning intervals (positive, sorted), once known."""
 
     def _receivers(self, receiver: str) -> tuple[str]:
         """The receivers of a first copy: one shared tuple per receiver (less to build, and
@@ -190,7 +104,7 @@ class Fuser:
         track = batch.track
         number = batch.number
         member, source = framed.member, framed.source
-        after = self._after_accept if (self.detectors or self.publish_observations) else None
+        after = self._after_accept if (self.suite or self.publish_observations) else None
         # the usual case with detectors, inlined: an observation for them and nothing else
         for_detectors = batch.observations if after and not self.publish_observations else None
         observations = duplicates = 0
@@ -316,7 +230,7 @@ class Fuser:
         )  # fmt: skip
         self.dedupe.add(key, ts, (batch.number, len(batch.track), mmsi))
         batch.track.append(point)
-        if self.detectors or self.publish_observations:
+        if self.suite or self.publish_observations:
             self._after_accept(batch, point, int(msg_type), status, key, received_ts, simulated)
         return 1
 
@@ -349,8 +263,7 @@ class Fuser:
     def _identity_news(self, batch: BatchState, report: StaticReport) -> None:
         """Hand an identity report that changed something to the detectors that watch
         identities (those with an ``on_static`` method: ship type, name, call sign, IMO)."""
-        for on_static in self._on_static:
-            batch.events.extend(on_static(report))
+        batch.events.extend(self.suite.static(report))
 
     def _reject(
         self,
@@ -399,7 +312,7 @@ class Fuser:
             receivers, received_ts, key if type(key) is str else _key_text(key), simulated,
         )
         # fmt: on
-        if self.detectors:
+        if self.suite:
             batch.observations.append(obs)
         if self.publish_observations:
             batch.messages.append(
@@ -407,39 +320,17 @@ class Fuser:
             )
 
     def run_detectors(self, batch: BatchState) -> None:
-        """Hand the batch's accepted positions to the detectors, once per detector.
-
-        A detector whose ``min_report_interval_s`` is positive gets a thinned stream: per
-        vessel, a position at least that long after the last one it got, or whose speed
-        differs from it by ``SAMPLE_SPEED_STEP_KN`` or more (a manoeuvre), or that is older
-        than it (late data, for the detector to judge). Detectors that decide on hours of
-        behaviour (loitering, encounters, swarms) need no 5-second reports.
-        """
+        """Hand the batch's accepted positions to the detectors
+        (:meth:`~lookout.pipeline.suite.DetectorSuite.observations`)."""
         observations = batch.observations
-        if not observations:
-            return
-        batch.observations = []
-        intervals = self._intervals
-        if intervals is None:
-            wanted = {d.min_report_interval_s for d in self.detectors}
-            intervals = self._intervals = sorted(i for i in wanted if i > 0.0)
-        streams = ReportSampler.sample_all([self._sampler(i) for i in intervals], observations)
-        thinned = dict(zip(intervals, streams, strict=True))
-        for detector in self.detectors:
-            given = thinned.get(detector.min_report_interval_s, observations)
-            batch.events.extend(detector.on_observations(given))
-
-    def _sampler(self, interval: float) -> ReportSampler:
-        sampler = self._samplers.get(interval)
-        if sampler is None:
-            sampler = self._samplers[interval] = ReportSampler(interval)
-        return sampler
+        if observations:
+            batch.observations = []
+            batch.events.extend(self.suite.observations(observations))
 
     def detection(self, batch: BatchState, det: Detection) -> None:
         """A non-AIS detection: to every detector with an ``on_detection`` method
         (``dark_vessel``); it changes nothing else."""
-        for on_detection in self._on_detection:
-            batch.events.extend(on_detection(det))
+        batch.events.extend(self.suite.detection(det))
 
     # -- decoded records -----------------------------------------------------------------------
 
@@ -485,7 +376,7 @@ class Fuser:
         self.dedupe.add(key, rec.observed_ts, (batch.number, len(batch.track), rec.mmsi))
         batch.track.append(point)
         _add_outcome(counts, receipt, 1, 0)
-        if self.detectors or self.publish_observations:
+        if self.suite or self.publish_observations:
             self._after_accept(batch, point, rec.msg_type, rec.status, key, batch.now_ts, simulated)
 
 

@@ -31,7 +31,10 @@ from lookout.model import (
     VesselState,
 )
 from lookout.model.rows import VESSEL_STATE_FIELDS, TrackRow, VesselRow
+from lookout.pipeline import subjects
+from lookout.pipeline.alerts import event_messages
 from lookout.pipeline.ports import IngestCounts, StoreBatch
+from lookout.pipeline.suite import DetectionWork
 
 __all__ = [
     "BatchResult",
@@ -129,6 +132,9 @@ class BatchResult:
     ``store.receipts`` under their idempotency keys). ``events``: the detector events (also in
     ``messages``). ``rejections``: the first ``max_rejections`` rejected lines of the batch,
     for an error stream or a log (all of them are counted in ``store.counts``).
+    ``detection``: what the detectors of a pipeline built with a
+    :class:`~lookout.pipeline.suite.DeferredSuite` were not handed (one work per batch);
+    their events join the result with :meth:`with_events` before it is written.
     """
 
     store: StoreBatch = field(default_factory=StoreBatch)
@@ -136,6 +142,24 @@ class BatchResult:
     receipts: list[IngestReceipt] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    detection: list[DetectionWork] = field(default_factory=list)
+
+    def with_events(self, events: Sequence[Event]) -> BatchResult:
+        """This result with detector events run elsewhere (from its ``detection``): stored
+        with the batch, published after its vessel updates and events, before its ingest
+        counters, as the pipeline places its own."""
+        if not events:
+            return replace(self, detection=[])
+        messages = self.messages
+        tail = 1 if messages and messages[-1][0] == subjects.INGEST_STATS else 0
+        cut = len(messages) - tail
+        return replace(
+            self,
+            store=replace(self.store, events=[*self.store.events, *events]),
+            messages=[*messages[:cut], *event_messages(events), *messages[cut:]],
+            events=[*self.events, *events],
+            detection=[],
+        )
 
     def merged(self, later: BatchResult) -> BatchResult:
         """One result for this batch followed by ``later`` (e.g. a final :meth:`flush`)."""
@@ -154,6 +178,8 @@ class BatchResult:
             counts=[*self.store.counts, *later.store.counts],
             receipts={**self.store.receipts, **later.store.receipts},
             received_ts=later.store.received_ts,
+            events=[*self.store.events, *later.store.events],
+            detections=[*self.store.detections, *later.store.detections],
         )
         return BatchResult(
             store=store,
@@ -161,6 +187,7 @@ class BatchResult:
             receipts=[*self.receipts, *later.receipts],
             events=[*self.events, *later.events],
             rejections=[*self.rejections, *later.rejections],
+            detection=[*self.detection, *later.detection],
         )
 
 

@@ -46,8 +46,8 @@ import orjson
 from lookout.detectors.base import Detector, Event
 from lookout.model import Detection, Lines, Observation, StaticReport
 from lookout.pipeline.engine import Pipeline, PipelineConfig
-from lookout.pipeline.fuse import ReportSampler
 from lookout.pipeline.ports import SourceItem, item_lines
+from lookout.pipeline.suite import ReportSampler
 from lookout.service.detection import DetectionSetup, build_detectors
 from lookout.service.gc_tuning import tune_gc
 from lookout.sources.files import FileFormatError, iter_file_items, open_text, sniff_format
@@ -286,7 +286,7 @@ def _detect(
     ]
     progress.phase("detecting", len(observations))
     # The thinned streams the live pipeline gives detectors that judge hours of behaviour
-    # (Fuser.run_detectors): the same sampler here, so a recording gives the events the
+    # (DetectorSuite.observations): the same sampler here, so a recording gives the events the
     # server would have raised.
     samplers = {
         d.min_report_interval_s: ReportSampler(d.min_report_interval_s)

@@ -1,4 +1,4 @@
-"""The thinned streams detectors that judge hours of behaviour get (Fuser.run_detectors)."""
+"""The thinned streams detectors that judge hours of behaviour get (DetectorSuite.observations)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lookout.model import Observation
-from lookout.pipeline.fuse import SAMPLE_SPEED_STEP_KN, ReportSampler
+from lookout.pipeline.suite import SAMPLE_SPEED_STEP_KN, ReportSampler
 
 T0 = 1_700_000_000.0
 
