@@ -27,15 +27,10 @@ processes; use :class:`~lookout.storage.sqlite.SqliteStore` for it.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import marshal
-import os
 import queue
-import signal
 import sqlite3
-import struct
 import subprocess
 import sys
 import threading
@@ -54,6 +49,13 @@ from lookout.model import VesselState
 from lookout.model.rows import new_vessel_state
 from lookout.pipeline.ports import StoreBatch
 from lookout.storage import sqlite_sql as sql
+from lookout.storage.frames import (
+    child_main,
+    end_child,
+    receive_frame,
+    send_frame,
+    widen_pipe,
+)
 from lookout.storage.sqlite import (
     JOURNAL_MARSHAL_VERSION,
     SqliteStore,
@@ -68,11 +70,8 @@ log = logging.getLogger(__name__)
 
 MAX_WRITES_IN_FLIGHT = 64
 """Batches sent to the child and not yet committed, at most (``write_async`` waits)."""
-_PIPE_BYTES = 1 << 20
 _SWITCH_INTERVAL_S = 0.0005
-_HEADER = struct.Struct("<II")
 _MARSHAL_VERSION = 4
-_EXIT_TIMEOUT_S = 30.0
 _ERRORS: dict[str, type[Exception]] = {
     "IntegrityError": sqlite3.IntegrityError,
     "OperationalError": sqlite3.OperationalError,
@@ -85,25 +84,14 @@ _ERRORS: dict[str, type[Exception]] = {
 
 
 def _send(stream: IO[bytes], message: Any, data: bytes = b"") -> None:
-    """One frame: the sizes, ``message`` marshalled, then ``data`` as it is (not copied)."""
-    blob = marshal.dumps(message, _MARSHAL_VERSION)
-    stream.write(_HEADER.pack(len(blob), len(data)) + blob)
-    if data:
-        stream.write(data)
-    stream.flush()
+    """One frame: ``message`` marshalled, then ``data`` as it is (not copied)."""
+    send_frame(stream, marshal.dumps(message, _MARSHAL_VERSION), data)
 
 
 def _receive(stream: IO[bytes]) -> tuple[Any, bytes] | None:
     """The next frame's message and data, or ``None`` when the other side has gone."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    size, data_size = _HEADER.unpack(header)
-    blob = stream.read(size)
-    data = stream.read(data_size) if data_size else b""
-    if len(blob) < size or len(data) < data_size:
-        return None
-    return marshal.loads(blob), data
+    frame = receive_frame(stream)
+    return None if frame is None else (marshal.loads(frame[0]), frame[1])
 
 
 class SqliteProcessStore(SqliteReads):
@@ -143,7 +131,7 @@ class SqliteProcessStore(SqliteReads):
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        _widen(self._child.stdin)
+        widen_pipe(self._child.stdin)
         self._answers = threading.Thread(
             target=self._read_answers, name="sqlite-writer-answers", daemon=True
         )
@@ -294,17 +282,7 @@ class SqliteProcessStore(SqliteReads):
             self._end_child()
 
     def _end_child(self) -> None:
-        assert self._child.stdin is not None and self._child.stdout is not None
-        with self._send_lock, contextlib.suppress(OSError):  # a dead child: broken pipe
-            self._child.stdin.close()
-        try:
-            self._child.wait(_EXIT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            log.error("the writer of %s did not end; killing it", self._path)
-            self._child.kill()
-            self._child.wait()
-        self._answers.join(_EXIT_TIMEOUT_S)
-        self._child.stdout.close()
+        end_child(self._child, self._send_lock, self._answers, f"the writer of {self._path}")
 
     def __enter__(self) -> SqliteProcessStore:
         return self
@@ -316,15 +294,6 @@ class SqliteProcessStore(SqliteReads):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _widen(pipe: IO[bytes] | None) -> None:
-    """Let the request pipe hold several batches (Linux: 1 MiB instead of 64 KiB), so a batch
-    goes over in one or two reads instead of sixteen (each a wait for the child's GIL)."""
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if pipe is not None and set_size is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(pipe.fileno(), set_size, _PIPE_BYTES)
 
 
 _mmsi = itemgetter(0)
@@ -436,27 +405,9 @@ def _handle(store: SqliteStore | None, op: str, args: Any) -> Any:
 
 def main() -> None:
     """The child: requests on stdin, answers on stdout, logs on stderr."""
-    # Ctrl+C, `timeout` and `systemctl stop` signal the whole process group: the parent drains
-    # and closes the store (or its exit closes our stdin), so the writer outlives the signal.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # The request reader must get the GIL soon after each read while the store works, or the
     # parent finds the pipe full and waits: switch threads every 0.5 ms instead of 5 ms.
-    sys.setswitchinterval(_SWITCH_INTERVAL_S)
-    logging.basicConfig(level=logging.INFO, format="lookout sqlite writer: %(message)s")
-    requests, answers = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing else may write on the answer channel
-    code = 1
-    try:
-        _serve(requests, answers)
-        code = 0
-    except BaseException:
-        log.exception("the writer failed")
-    finally:
-        logging.shutdown()
-        # The store is closed and every answer flushed; exit now rather than wait for the
-        # request reader, which may still be blocked on the pipe.
-        os._exit(code)
+    child_main(_serve, "sqlite writer", switch_interval_s=_SWITCH_INTERVAL_S)
 
 
 if __name__ == "__main__":
