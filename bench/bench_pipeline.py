@@ -14,13 +14,16 @@ Printed, all from this run on this input (modules are imported before any clock 
   ``synchronous=FULL``), through the same ingest runtime the server uses, fed blocks of
   2,000 lines (``Lines``) as the network sources and the push endpoint do; once with no
   detector and once with every detector on, as a server runs them by default (the installed
-  land mask and ports; the South China Sea region pack's zones when it is built).
-- then, for the run with every detector: the seconds each detector spent (its
-  ``on_observations`` and ``advance`` calls) per million input lines, and how much longer
-  the run took than the one without detectors (the rest is the pipeline's own share: an
-  observation per position for the detectors, the thinned streams, the events stored).
-  Detectors that share a tick feed (``encounter`` and ``swarm``) share its work: the first
-  of them to get a batch or a watermark, ``encounter``, is timed for it.
+  land mask and ports; the South China Sea region pack's zones when it is built), in the
+  detection process beside the ingest thread as a server runs them by default
+  (``detection_process``; docs/architecture.md).
+- a third run with every detector on the ingest thread (``detection_process = false``),
+  timing each detector: the seconds it spent (its ``on_observations`` and ``advance``
+  calls) per million input lines, and how much longer that run took than the one without
+  detectors (the rest is the pipeline's own share: an observation per position for the
+  detectors, the thinned streams, the events stored). Detectors that share a tick feed
+  (``encounter`` and ``swarm``) share its work: the first of them to get a batch or a
+  watermark, ``encounter``, is timed for it.
 
 Run: ``make bench`` (or ``python bench/bench_pipeline.py --lines 1000000``).
 """
@@ -136,11 +139,13 @@ def end_to_end(
     batch: int = 2000,
     detectors: str = "all",
     seconds: dict[str, float] | None = None,
+    detection_process: bool = True,
 ) -> tuple[float, int]:
     """Seconds from the first submission until everything is committed and the runtime has
     stopped (its store closed), and the track points stored. Starting the runtime (opening
     the database, starting the writer process) is not timed. With ``seconds``, the suite is
-    built as the server builds it and each detector's calls are timed into it, by kind."""
+    built as the server builds it and each detector's calls are timed into it, by kind (on
+    the ingest thread: timed detectors cannot move to another process)."""
     from lookout.model import Lines
     from lookout.service.runtime import Runtime
     from lookout.service.settings import Settings
@@ -148,7 +153,11 @@ def end_to_end(
     with tempfile.TemporaryDirectory(prefix="lookout-bench-") as tmp:
         region = "scs" if detectors != "none" and _region_pack_built() else None
         settings = Settings(
-            data_dir=Path(tmp), batch_max_lines=batch, detectors=detectors, region=region
+            data_dir=Path(tmp),
+            batch_max_lines=batch,
+            detectors=detectors,
+            region=region,
+            detection_process=detection_process and seconds is None,
         )
         suite = None if seconds is None else timed_suite(settings, seconds)
         runtime = Runtime(settings, max_queued_lines=len(lines) + 1, detectors=suite)
@@ -224,8 +233,9 @@ def main() -> int:
     t_pyp, n_pyp = timed(lambda: pyais_decode_only(positions))
     t_fp, n_fp = timed(lambda: fast_path_decode(positions))
     t_bare, n_bare = end_to_end(lines, detectors="none")
+    t_e2e, n_e2e = end_to_end(lines, detectors="all")
     seconds: dict[str, float] = {}
-    t_e2e, n_e2e = end_to_end(lines, detectors="all", seconds=seconds)
+    t_thread, n_thread = end_to_end(lines, detectors="all", seconds=seconds)
 
     py_rate = len(lines) / t_py
     pyp_rate = len(positions) / t_pyp
@@ -237,20 +247,27 @@ def main() -> int:
     print(f"fast-path on position reports:{fp_rate:12,.0f} lines/s ({n_fp:,} messages)")
     print(f"end-to-end, no detectors:     {bare_rate:12,.0f} lines/s ({n_bare:,} track points)")
     print(f"end-to-end, all detectors:    {e2e_rate:12,.0f} lines/s ({n_e2e:,} track points)")
+    thread_rate = len(lines) / t_thread
+    print(
+        f"... detectors on the ingest thread:{thread_rate:9,.0f} lines/s "
+        f"({n_thread:,} track points)"
+    )
     print(f"fast-path decode / pyais: {fp_rate / pyp_rate:.2f}x")
     print(f"end-to-end without detectors / pyais decode-only: {bare_rate / py_rate:.2f}x")
     print(f"end-to-end / pyais decode-only: {e2e_rate / py_rate:.2f}x")
-    print_detector_seconds(seconds, len(lines), t_e2e - t_bare)
+    print(f"... detectors on the ingest thread / pyais decode-only: {thread_rate / py_rate:.2f}x")
+    print_detector_seconds(seconds, len(lines), t_thread - t_bare)
     return 0
 
 
 def print_detector_seconds(seconds: dict[str, float], lines: int, extra_s: float) -> None:
-    """Seconds each detector took in the run with all detectors (its ``on_observations``
-    and ``advance`` calls, on the ingest thread), per million input lines."""
+    """Seconds each detector took in the run with all detectors on the ingest thread (its
+    ``on_observations`` and ``advance`` calls), per million input lines."""
     per_million = 1e6 / lines
     total = sum(seconds.values())
     print(
-        f"detectors, seconds per 1M lines (in the all-detectors run): {total * per_million:.2f} "
+        f"detectors, seconds per 1M lines (detectors on the ingest thread): "
+        f"{total * per_million:.2f} "
         f"in the detectors, {extra_s * per_million:.2f} more than without detectors"
     )
     for kind, spent in sorted(seconds.items(), key=lambda item: -item[1]):

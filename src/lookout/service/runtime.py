@@ -17,6 +17,15 @@ the store's answer thread acknowledges each batch once its commit is done, in or
 With another store (one without ``write_async``) the writer thread commits each batch; at most
 four processed batches wait for it.
 
+The detectors the settings describe run in a child process too
+(:mod:`lookout.service.detection_process`; ``detection_process``, on by default): the ingest
+thread sends each processed batch's positions to it and goes on with the next batch; the
+batch's events come back, join its store batch, and only then is it committed (with its
+events, in one transaction) and acknowledged. So an acknowledged batch's events are stored,
+as when the detectors run on the ingest thread, and a failed detection fails its batch like a
+failed pipeline (below: a fresh pipeline, with a fresh detection process, takes the input).
+At most one processed batch waits for its events while the next is processed.
+
 Vessel updates (``lookout.vessel.<mmsi>``) are built for a batch only while the bus has a
 subscriber for them (``has_subscribers``; a bus that cannot tell is assumed to have one).
 
@@ -51,6 +60,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from concurrent.futures import Future
@@ -66,7 +76,13 @@ from lookout.pipeline import subjects
 from lookout.pipeline.batcher import MicroBatcher
 from lookout.pipeline.engine import BatchResult, Pipeline, PipelineConfig, Submission
 from lookout.pipeline.ports import Bus, SourceItem, Store, StoreBatch, item_lines
+from lookout.pipeline.suite import DeferredSuite
 from lookout.service.access import Access, shared_database
+from lookout.service.detection_process import (
+    INGEST_THREAD_KINDS,
+    DetectionProcess,
+    DetectionProcessError,
+)
 from lookout.service.gc_tuning import tune_gc
 from lookout.service.incidents import Incidents
 from lookout.service.settings import Settings, SourceConfig
@@ -95,6 +111,12 @@ OUTAGE_RETRY_S = 0.5
 """How often the ingest thread asks a store in an outage whether it answers again."""
 
 log = logging.getLogger(__name__)
+
+
+MAX_DETECTING = 3
+"""Processed batches waiting for their events from the detection process while the ingest
+thread goes on, at most (it then waits for the oldest): enough to ride out a slow batch on
+either side, few enough that a busy runtime adds little to the ingest-to-alert latency."""
 
 
 class Overloaded(RuntimeError):
@@ -249,6 +271,12 @@ class Runtime:
         self._bad_generation = -1
         self._retry_at = 0.0
         self._pristine: list[dict[str, Any]] = []
+        self._detection: DetectionProcess | None = None
+        """The child process running the detectors (``detection_process``), while started."""
+        self._deferred: DeferredSuite | None = None
+        """The current pipeline's stand-in for the detectors the child runs."""
+        self._detecting: deque[tuple[_Write, Future[list[dict[str, Any]]]]] = deque()
+        """The processed batches waiting for their events, oldest first."""
         self._stats = {"batches": 0, "lines": 0, "submissions": 0, "last_batch_ms": 0.0}
         self._started_at = clock()
 
@@ -300,6 +328,11 @@ class Runtime:
         before start or when neither runs)."""
         return self._zone_index
 
+    @property
+    def detection_pid(self) -> int | None:
+        """The process id of the detection process, while one runs (``detection_process``)."""
+        return self._detection.pid if self._detection is not None else None
+
     def policy(self) -> Policy:
         """The sharing policy in force: every source's release, the agreement file
         (``sharing_file``) and the watched zones; rebuilt within a second of a change."""
@@ -316,7 +349,20 @@ class Runtime:
             from lookout.service.detect_setup import setup_from_settings
             from lookout.service.detection import build_detectors
 
-            detectors = build_detectors(setup_from_settings(self.settings))
+            if self.settings.detection_process and self.settings.detectors != "none":
+                self._detection = DetectionProcess(self.settings)  # builds beside this one
+            try:
+                detectors = build_detectors(setup_from_settings(self.settings))
+                if self._detection is not None and not detectors:
+                    self._detection.close()
+                    self._detection = None
+                if self._detection is not None:
+                    self._detection.ready()
+            except BaseException:
+                if self._detection is not None:
+                    self._detection.close()
+                    self._detection = None
+                raise
         self.detector_kinds = [d.kind for d in detectors]
         path = self.settings.outputs_file
         outputs = read_outputs(path) if path is not None else ()  # a bad file stops the start
@@ -350,6 +396,13 @@ class Runtime:
                 self._start_source(cfg)
 
     def _new_pipeline(self, detectors: Sequence[Detector[Any]]) -> Pipeline:
+        """A pipeline running ``detectors``, or, with a detection process, handing their
+        work to it (``detectors`` unused)."""
+        if self._detection is not None:
+            self._deferred = DeferredSuite([d for d in detectors if d.kind in INGEST_THREAD_KINDS])
+            return Pipeline(
+                self._pipeline_config(), detectors=self._deferred, recall=self.store.vessel
+            )
         return Pipeline(self._pipeline_config(), detectors=detectors, recall=self.store.vessel)
 
     def _fresh_detectors(self) -> Sequence[Detector[Any]]:
@@ -422,6 +475,8 @@ class Runtime:
         healthy = self._failed is None and self._outage is None
         if self._owns_store and self._pipeline is not None and healthy:
             self._save(self._pipeline)
+        if self._detection is not None:
+            self._detection.close()
         if self.access is not None:
             self.access.close()
         if self.alert_states is not None:
@@ -473,7 +528,10 @@ class Runtime:
             return
         try:
             pipeline.restore(path.read_bytes())
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            deferred = self._deferred
+            if self._detection is not None and deferred is not None and deferred.restored:
+                self._detection.restore(deferred.restored)
+        except (OSError, ValueError, KeyError, TypeError, DetectionProcessError) as exc:
             aside = path.with_suffix(".unreadable")
             log.warning("pipeline state %s not restored (%s); kept as %s", path, exc, aside)
             path.replace(aside)
@@ -485,6 +543,12 @@ class Runtime:
         """Write the pipeline's snapshot atomically (a temporary file, synced, renamed)."""
         path = self._state_path
         temp = path.with_suffix(".tmp")
+        if self._detection is not None and self._deferred is not None:
+            try:
+                self._deferred.states = self._detection.snapshot()
+            except DetectionProcessError:
+                log.exception("pipeline state not saved: the detectors' state is lost")
+                return
         try:
             with open(temp, "wb") as out:
                 out.write(pipeline.snapshot())
@@ -517,6 +581,11 @@ class Runtime:
         with self._lock:  # the stop marker is queued under this lock: nothing lands after it
             if self._failed is not None:
                 raise Stopping(f"store failed ({self._failed}); restart Lookout")
+            if isinstance(self._outage, DetectionProcessError):
+                raise StoreUnavailable(
+                    f"the detection process failed ({self._outage}); a fresh one is starting, "
+                    "retry later"
+                )
             if self._outage is not None:
                 raise StoreUnavailable(f"the store does not answer ({self._outage}); retry later")
             if self._stopping.is_set() or self._thread is None:
@@ -535,8 +604,10 @@ class Runtime:
             max_wait_s=self.settings.batch_max_wait_ms / 1000.0,
         )
         while True:
+            while self._detecting and self._queue.empty():
+                self._finish_detection()  # nothing to go on with: write the waiting batches
             wait = batcher.time_left(self._clock())
-            if self._outage is not None:
+            if self._outage is not None:  # (a failed detection may have just begun one)
                 self._recover()
                 wait = OUTAGE_RETRY_S if wait is None else min(wait, OUTAGE_RETRY_S)
             try:
@@ -550,6 +621,8 @@ class Runtime:
             if closed is not None:
                 self._process(closed)
         self._process(batcher.take(), final=True)
+        while self._detecting:
+            self._finish_detection()
         futures.wait(self._commits)
         self._writes.put(None)
 
@@ -591,11 +664,42 @@ class Runtime:
             self._release(failed)
             return
         job = _Write(result, todo, pending, time.perf_counter(), generation)
+        if self._detection is not None and result.detection:
+            self._detecting.append((job, self._detection.run(result.detection)))
+            while len(self._detecting) > MAX_DETECTING:  # the oldest, detected meanwhile
+                self._finish_detection()
+            return
+        self._write(job)
+
+    def _finish_detection(self) -> None:
+        """Wait for the events of the oldest batch waiting for them, then write it (ingest
+        thread)."""
+        if not self._detecting:
+            return
+        job, events = self._detecting.popleft()
+        try:
+            found = events.result()
+        except Exception as exc:
+            log.error("detection failed; %d submissions not acknowledged", len(job.todo),
+                      exc_info=exc)  # fmt: skip
+            self._taint(job.generation, exc, commit=False)
+            self._fail(job.todo, exc)
+            self._release(job.pending)
+            return
+        if job.generation <= self._bad_generation:  # processed by a failed pipeline
+            self._fail(job.todo, StoreUnavailable("an earlier batch failed; retry"))
+            self._release(job.pending)
+            return
+        job.result = job.result.with_events(found)
+        self._write(job)
+
+    def _write(self, job: _Write) -> None:
+        """Hand a processed batch to the store (ingest thread)."""
         if self._write_async is None:
             self._writes.put(job)
             return
         try:  # sent from this thread: one thread less to wake per batch
-            commit = self._write_async(result.store)
+            commit = self._write_async(job.result.store)
         except Exception as exc:
             self._write_failed(job, exc)
             return
@@ -671,6 +775,9 @@ class Runtime:
         try:
             if ping is not None and not ping():
                 return
+            if self._detection is not None:  # detectors afresh: a new child
+                self._detection.close()
+                self._detection = DetectionProcess(self.settings)
             pipeline = self._new_pipeline(self._fresh_detectors())
         except Exception:
             log.exception("a fresh pipeline could not be built; retrying")

@@ -137,6 +137,10 @@ class Settings:
     detectors: str = "all"
     """Detectors that run live: ``all``, ``none`` or a comma-separated list of kinds.
     Env ``LOOKOUT_DETECTORS``."""
+    detection_process: bool = True
+    """Run the detectors in a child process beside the ingest thread (a second core), as
+    ``lookout serve`` does by default; ``false`` runs them on the ingest thread. Env
+    ``LOOKOUT_DETECTION_PROCESS`` (``1``/``0``, ``true``/``false``)."""
     detector_config: Path | None = None
     """TOML file of detector thresholds (docs/detectors.md). Env ``LOOKOUT_DETECTOR_CONFIG``."""
     zones: tuple[Path, ...] = ()
@@ -219,6 +223,7 @@ class Settings:
             push_lines_per_s=float(_env("PUSH_LINES_PER_S", "50000")),
             push_lines_burst=int(_env("PUSH_LINES_BURST", "200000")),
             detectors=_env("DETECTORS", "all"),
+            detection_process=_flag(_env("DETECTION_PROCESS", "true"), "DETECTION_PROCESS"),
             detector_config=Path(config) if (config := _env("DETECTOR_CONFIG", "")) else None,
             zones=tuple(Path(p) for p in _env("ZONES", "").split(os.pathsep) if p),
             region=_env("REGION", "") or None,
@@ -260,3 +265,13 @@ def masked_url(url: str | None) -> str | None:
         return None
     url = re.sub(r"(://[^:/@?#]*:)[^/?#]*@", r"\1***@", url)
     return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", r"\1***", url, flags=re.I)
+
+
+def _flag(value: str, name: str) -> bool:
+    """A yes/no setting: ``1``, ``true``, ``yes``, ``on`` or ``0``, ``false``, ``no``, ``off``."""
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"LOOKOUT_{name} must be true or false, not {value!r}")
