@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -90,6 +91,15 @@ def serve(
     from lookout.service.detection import build_detectors
     from lookout.service.runtime import Runtime
 
+    if settings.role == "all":  # the runtime builds its detectors, in its detection process too
+        checked = replace(settings, shore="none") if settings.shore == "landmask" else settings
+        try:  # a bad zone, ports or detector config file stops the start with its message
+            setup_from_settings(checked)  # (not the 0.9 GB land mask: the runtime loads it)
+        except (SetupError, ValueError, OSError) as exc:
+            fail(str(exc))
+        serve_forever(Runtime(settings), host=settings.host, port=settings.port,
+                      log_level=log_level)  # fmt: skip
+        return
     try:  # a bad zone, ports or detector config file stops the start with its message
         detectors = build_detectors(setup_from_settings(settings))
     except (SetupError, ValueError, OSError) as exc:
@@ -100,12 +110,12 @@ def serve(
     from lookout.service.roles.api import ApiNode
     from lookout.service.roles.ingest import IngestNode
 
-    runtime = Runtime(settings, detectors=detectors)
+    node: IngestNode | ApiNode
     if settings.role == "ingest":
-        runtime = IngestNode(settings, detectors=detectors)
-    elif settings.role == "api":
-        runtime = ApiNode(settings, detectors=detectors)
-    serve_forever(runtime, host=settings.host, port=settings.port, log_level=log_level)
+        node = IngestNode(settings, detectors=detectors)
+    else:
+        node = ApiNode(settings, detectors=detectors)
+    serve_forever(node, host=settings.host, port=settings.port, log_level=log_level)
 
 
 def _run_process(settings: Settings, detectors: list[Detector[Any]]) -> None:

@@ -171,8 +171,10 @@ class DetectorSuite:
         if intervals is None:
             wanted = {d.min_report_interval_s for d in self.detectors}
             intervals = self._intervals = sorted(i for i in wanted if i > 0.0)
-        streams = ReportSampler.sample_all([self._sampler(i) for i in intervals], observations)
-        thinned = dict(zip(intervals, streams, strict=True))
+        thinned: dict[float, list[Observation]] = {}
+        if intervals:
+            streams = ReportSampler.sample_all([self._sampler(i) for i in intervals], observations)
+            thinned = dict(zip(intervals, streams, strict=True))
         for detector in self.detectors:
             given = thinned.get(detector.min_report_interval_s, observations)
             events.extend(detector.on_observations(given))

@@ -346,13 +346,10 @@ class Runtime:
             return
         detectors = self._detectors
         if detectors is None:  # before anything opens: a bad zone file stops the start
-            from lookout.service.detect_setup import setup_from_settings
-            from lookout.service.detection import build_detectors
-
             if self.settings.detection_process and self.settings.detectors != "none":
                 self._detection = DetectionProcess(self.settings)  # builds beside this one
             try:
-                detectors = build_detectors(setup_from_settings(self.settings))
+                detectors = self._build_detectors()
                 if self._detection is not None and not detectors:
                     self._detection.close()
                     self._detection = None
@@ -405,14 +402,23 @@ class Runtime:
             )
         return Pipeline(self._pipeline_config(), detectors=detectors, recall=self.store.vessel)
 
+    def _build_detectors(self) -> list[Detector[Any]]:
+        """The suite the settings describe. With a detection process, the shore is left out:
+        the detectors that measure distances to shore run in the child, and the 1 km land
+        mask takes about 0.9 GB in each process that loads it."""
+        from lookout.service.detect_setup import setup_from_settings
+        from lookout.service.detection import build_detectors
+
+        settings = self.settings
+        if self._detection is not None and settings.shore == "landmask":
+            settings = dataclasses.replace(settings, shore="none")
+        return build_detectors(setup_from_settings(settings))
+
     def _fresh_detectors(self) -> Sequence[Detector[Any]]:
         """The detector suite afresh: built again from the settings, or the given ones with
         their state dropped."""
         if self._detectors is None:
-            from lookout.service.detect_setup import setup_from_settings
-            from lookout.service.detection import build_detectors
-
-            return build_detectors(setup_from_settings(self.settings))
+            return self._build_detectors()
         for detector, pristine in zip(self._detectors, self._pristine, strict=True):
             detector.restore(pristine)
         return self._detectors
@@ -665,7 +671,12 @@ class Runtime:
             return
         job = _Write(result, todo, pending, time.perf_counter(), generation)
         if self._detection is not None and result.detection:
-            self._detecting.append((job, self._detection.run(result.detection)))
+            try:
+                events = self._detection.run(result.detection)
+            except Exception as exc:  # could not even be sent: failed like a failed pipeline
+                events = Future()
+                events.set_exception(exc)
+            self._detecting.append((job, events))
             while len(self._detecting) > MAX_DETECTING:  # the oldest, detected meanwhile
                 self._finish_detection()
             return
