@@ -23,9 +23,9 @@ sent again after 50 ms (counted; the wait is part of its latency).
 Printed per deployment: lines/s acknowledged to the senders, lines/s processed (committed to
 the store; for scale-out, until the process nodes have drained the raw stream), 503s, alerts
 received of probes sent, ingest-to-alert latency p50 / p99, and where the CPU went while the
-probes were sent (cores used by each Lookout process, PostgreSQL and NATS server processes,
-and this one; read from ``/proc``, Linux only; the servers' figures include anyone else's
-use of them); then pyais decode-only over the same lines in this process, and the ratios.
+probes were sent (cores used by each Lookout process with its child processes, the
+PostgreSQL and NATS server processes, and this one; read from ``/proc``, Linux only; the
+servers' figures include anyone else's use of them); then pyais decode-only over the same lines in this process, and the ratios.
 
 Run: ``make bench`` or ``python bench/bench_scaleout.py --rate 20000 --probes 100``.
 """
@@ -220,6 +220,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """:func:`cpu_seconds` of a process and of its live descendants (the embedded server's
+    SQLite writer and detection processes)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, todo = set(), [pid]
+    while todo:
+        current = todo.pop()
+        tree.add(current)
+        todo.extend(child for child, parent in parents.items() if parent == current)
+    return sum(cpu_seconds(p) for p in tree)
+
+
 def server_pids(command: str) -> list[int]:
     """Processes whose command name is ``command`` (``postgres``, ``nats-server``)."""
     found = []
@@ -235,7 +253,7 @@ def server_pids(command: str) -> list[int]:
 
 def cpu_now(where: Deployment) -> dict[str, float]:
     """CPU seconds so far: each Lookout process, the servers' processes, this benchmark."""
-    used = {role: cpu_seconds(pid) for role, pid in where.pids.items()}
+    used = {role: tree_cpu_seconds(pid) for role, pid in where.pids.items()}
     for server in ("postgres", "nats-server"):
         used[server] = sum(cpu_seconds(pid) for pid in server_pids(server))
     used["benchmark"] = cpu_seconds(os.getpid())
