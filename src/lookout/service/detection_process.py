@@ -2,15 +2,16 @@
 
 Python runs one thread at a time. With every detector on, running the detectors took longer
 than framing, decoding, fusing and storing a batch together, all on the ingest thread, while
-the second core mostly waited. So the runtime's pipeline hands its detectors nothing (a
+the second core mostly waited. So the runtime's pipeline runs only the detectors of
+:data:`INGEST_THREAD_KINDS` and hands the others nothing (a
 :class:`~lookout.pipeline.suite.DeferredSuite`): each batch's work (identity reports and
 non-AIS detections in arrival order, the accepted positions, the watermark) goes to a child
-process (``python -m lookout.service.detection_process``) holding the same suite, built
-from the same settings. The child runs it with
+process (``python -m lookout.service.detection_process``) holding the others, built from the
+same settings. The child runs them with
 :meth:`~lookout.pipeline.suite.DetectorSuite.run`, so the events are the ones, in the same
-order, that the suite would have given in the pipeline. The ingest thread meanwhile goes on
-with the next batch; the runtime writes a batch once its events are back, in one transaction
-with its positions, and only then acknowledges it (``Runtime._process``).
+order per detector, that they would have given in the pipeline. The ingest thread meanwhile
+goes on with the next batch; the runtime writes a batch once its events are back, in one
+transaction with its positions, and only then acknowledges it (``Runtime._process``).
 
 - Positions travel as rows of plain values (:mod:`marshal`); identity reports, detections
   and events as pickles. Requests are answered in order.

@@ -24,7 +24,8 @@ batch's events come back, join its store batch, and only then is it committed (w
 events, in one transaction) and acknowledged. So an acknowledged batch's events are stored,
 as when the detectors run on the ingest thread, and a failed detection fails its batch like a
 failed pipeline (below: a fresh pipeline, with a fresh detection process, takes the input).
-At most one processed batch waits for its events while the next is processed.
+At most ``MAX_DETECTING`` processed batches wait for their events while the ingest thread
+goes on; when the input pauses, it waits for them at once.
 
 Vessel updates (``lookout.vessel.<mmsi>``) are built for a batch only while the bus has a
 subscriber for them (``has_subscribers``; a bus that cannot tell is assumed to have one).
