@@ -25,7 +25,8 @@ the store; for scale-out, until the process nodes have drained the raw stream), 
 received of probes sent, ingest-to-alert latency p50 / p99, and where the CPU went while the
 probes were sent (cores used by each Lookout process with its child processes, the
 PostgreSQL and NATS server processes, and this one; read from ``/proc``, Linux only; the
-servers' figures include anyone else's use of them); then pyais decode-only over the same lines in this process, and the ratios.
+servers' figures include anyone else's use of them); then pyais decode-only over the same
+lines in this process, and the ratios.
 
 Run: ``make bench`` or ``python bench/bench_scaleout.py --rate 20000 --probes 100``.
 """
