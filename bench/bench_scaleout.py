@@ -22,7 +22,8 @@ sent again after 50 ms (counted; the wait is part of its latency).
 
 Printed per deployment: lines/s acknowledged to the senders, lines/s processed (committed to
 the store; for scale-out, until the process nodes have drained the raw stream), 503s, alerts
-received of probes sent, ingest-to-alert latency p50 / p99, and where the CPU went while the
+received of probes sent, ingest-to-alert latency p50 / p99 (for scale-out also per vessel
+partition of the probes, ``LOOKOUT_PROCESS_PARTITIONS``), and where the CPU went while the
 probes were sent (cores used by each Lookout process with its child processes, the
 PostgreSQL and NATS server processes, and this one; read from ``/proc``, Linux only; the
 servers' figures include anyone else's use of them); then pyais decode-only over the same
@@ -50,6 +51,8 @@ from pathlib import Path
 import httpx
 from bench_alert_latency import FIRST_PROBE, TOKEN, ZONE, Stream, percentile, probe_line
 from bench_pipeline import DMA, ROOT, load_input, pyais_decode_only, timed
+
+from lookout.service.roles.routing import partition_of
 
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
 from role_processes import Node  # noqa: E402 - the tests' subprocess helper
@@ -125,6 +128,7 @@ class Figures:
     refused: int = 0
     probes: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    by_partition: dict[int, list[float]] = field(default_factory=dict)  # scale-out: per partition
     cores: dict[str, float] = field(default_factory=dict)  # CPU used while probing
     probe_refused: int = 0  # probe pushes answered 503 (then sent again)
     stream_dropped: int = 0  # alerts the server dropped for the benchmark's slow SSE client
@@ -320,6 +324,12 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
     arrived = stream.arrived
     figures.stream_dropped = stream.dropped
     figures.latencies_ms = [(arrived[m] - t) * 1000.0 for m, t in pushed.items() if m in arrived]
+    if where.pids.keys() != {"all"}:  # scale-out: which vessel partition each probe went to
+        partitions = int(os.environ.get("LOOKOUT_PROCESS_PARTITIONS", "16"))
+        for m, t in pushed.items():
+            if m in arrived:
+                latency = (arrived[m] - t) * 1000.0
+                figures.by_partition.setdefault(partition_of(m, partitions), []).append(latency)
     return figures
 
 
@@ -391,6 +401,12 @@ def report(results: list[Figures], lines: list[str]) -> None:
             print(f"; ingest-to-alert latency ms: p50 {p50:.0f}, p99 {p99:.0f}")
             print(f"  latency ms: p90 {p90:.0f}, max {worst:.0f}; in probe order: ", end="")
             print(" ".join(f"{ms:.0f}" for ms in f.latencies_ms))
+            if f.by_partition:
+                parts = (
+                    f"p{k} {statistics.median(v):.0f}/{percentile(v, 0.99):.0f} ({len(v)})"
+                    for k, v in sorted(f.by_partition.items())
+                )
+                print(f"  by partition, p50/p99 ms (probes): {', '.join(parts)}")
         else:
             print("; no alert arrived")
         if any(f.cores.values()):
