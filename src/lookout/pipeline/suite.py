@@ -8,11 +8,12 @@ The pipeline hands its detectors, in this order, for every micro-batch:
    thinned stream for the detectors with a positive ``min_report_interval_s``);
 3. the data-time watermark (``advance``: timers fire).
 
-:class:`DetectorSuite` runs the detectors. :class:`DeferredSuite` runs none: it records what
-the pipeline handed them as one :class:`DetectionWork` per batch, which a suite elsewhere (the
-detection process of :mod:`lookout.service.detection_process`) runs with
-:meth:`DetectorSuite.run` and gets the very events, in the same order, that the suite would
-have given in the pipeline.
+:class:`DetectorSuite` runs the detectors. :class:`DeferredSuite` runs only those it is given
+(the runtime gives it the zone detectors) and records what the pipeline handed them all, as
+one :class:`DetectionWork` per batch. A suite elsewhere (the detection process of
+:mod:`lookout.service.detection_process`) runs that work with :meth:`DetectorSuite.run` and
+gets the very events, in the same order per detector, that its detectors would have given in
+the pipeline.
 """
 
 from __future__ import annotations
