@@ -31,10 +31,6 @@ import dataclasses
 import logging
 import marshal
 import pickle
-import subprocess
-import sys
-import threading
-from collections import deque
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from itertools import starmap
@@ -44,13 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 from lookout.detectors.base import Event
 from lookout.model import Observation
 from lookout.pipeline.suite import DetectionWork, DetectorSuite
-from lookout.storage.frames import (
-    child_main,
-    end_child,
-    receive_frame,
-    send_frame,
-    widen_pipe,
-)
+from lookout.storage.frames import ChildChannel, child_main, receive_frame, send_frame
 
 if TYPE_CHECKING:
     from lookout.service.settings import Settings
@@ -85,11 +75,6 @@ def _receive(stream: IO[bytes]) -> tuple[Any, bytes] | None:
     return None if frame is None else (pickle.loads(frame[0]), frame[1])
 
 
-def _fail(future: Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
-
-
 class DetectionProcess:
     """A child process running the detector suite ``settings`` build (module docstring).
 
@@ -98,54 +83,24 @@ class DetectionProcess:
     be built fails every request with the reason."""
 
     def __init__(self, settings: Settings) -> None:
-        self._send_lock = threading.Lock()
-        self._waiting: deque[Future[Any]] = deque()
-        self._ended = ""
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "lookout.service.detection_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+        self._channel = ChildChannel(
+            "lookout.service.detection_process",
+            name="lookout-detection-answers",
+            encode=lambda message: pickle.dumps(message, pickle.HIGHEST_PROTOCOL),
+            decode=pickle.loads,
+            outcome=_outcome,
+            ended=lambda code: DetectionProcessError(
+                f"the detection process has ended (exit code {code})"
+            ),
         )
-        widen_pipe(self._child.stdin)  # the next batch waits in the pipe, not in this thread
-        self._answers = threading.Thread(
-            target=self._read_answers, name="lookout-detection-answers", daemon=True
-        )
-        self._answers.start()
         self._ready = self._submit("start", settings)
 
     @property
     def pid(self) -> int:
-        return self._child.pid
+        return self._channel.pid
 
     def _submit(self, op: str, args: Any = None, rows: bytes = b"") -> Future[Any]:
-        future: Future[Any] = Future()
-        with self._send_lock:
-            assert self._child.stdin is not None
-            if self._ended:
-                _fail(future, DetectionProcessError(self._ended))
-                return future
-            self._waiting.append(future)
-            try:
-                _send(self._child.stdin, (op, args), rows)
-            except (OSError, ValueError):  # ValueError: the pipe was closed here
-                _fail(future, DetectionProcessError("the detection process has ended"))
-        return future
-
-    def _read_answers(self) -> None:
-        """Resolve the futures of the requests, in order, as the answers come."""
-        assert self._child.stdout is not None
-        while (frame := _receive(self._child.stdout)) is not None:
-            (status, value), _ = frame
-            future = self._waiting.popleft()
-            if status == "ok":
-                future.set_result(value)
-            else:
-                _fail(future, DetectionProcessError(value))
-        code = self._child.wait()
-        with self._send_lock:
-            self._ended = f"the detection process has ended (exit code {code})"
-            while self._waiting:
-                _fail(self._waiting.popleft(), DetectionProcessError(self._ended))
+        return self._channel.submit((op, args), rows)
 
     def ready(self, timeout_s: float | None = None) -> list[str]:
         """Wait until the child has built its suite; its detector kinds, in order (those of
@@ -184,7 +139,14 @@ class DetectionProcess:
 
     def close(self) -> None:
         """End the child (it finishes the request it runs); later requests fail."""
-        end_child(self._child, self._send_lock, self._answers, "the detection process")
+        self._channel.close("the detection process")
+
+
+def _outcome(answer: tuple[str, Any]) -> Any:
+    status, value = answer
+    if status != "ok":
+        raise DetectionProcessError(value)
+    return value
 
 
 # -- the child ---------------------------------------------------------------------------------

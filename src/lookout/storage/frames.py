@@ -3,8 +3,8 @@ process.
 
 A frame is two sizes (little-endian 32-bit), a head (the message, encoded by the caller) and
 optional data sent as it is (no copy). Reads block until a whole frame is in; a frame cut
-short means the other side has gone. :func:`child_main` is the body of such a child,
-:func:`end_child` how its parent ends it.
+short means the other side has gone. :class:`ChildChannel` is the parent's side of such a
+child, :func:`child_main` the body of the child.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import struct
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import IO, NoReturn
+from concurrent.futures import Future
+from typing import IO, Any, NoReturn
 
-__all__ = ["child_main", "end_child", "receive_frame", "send_frame", "widen_pipe"]
+__all__ = ["ChildChannel", "child_main", "end_child", "receive_frame", "send_frame", "widen_pipe"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,97 @@ def widen_pipe(pipe: IO[bytes] | None) -> None:
     if pipe is not None and set_size is not None:
         with contextlib.suppress(OSError):
             fcntl.fcntl(pipe.fileno(), set_size, _PIPE_BYTES)
+
+
+class ChildChannel:
+    """The parent's side of a child process (``python -m module``) that answers each request
+    in order: :meth:`submit` sends one and returns a future, which a thread resolves with the
+    answer (``outcome(answer)``: its value, or the exception it raises). Once the child has
+    gone, every waiting and later request fails with ``ended(exit code)``.
+
+    ``encode`` and ``decode`` turn messages into a frame's head and back; a frame's data
+    travels as it is."""
+
+    def __init__(
+        self,
+        module: str,
+        *,
+        name: str,
+        encode: Callable[[Any], bytes],
+        decode: Callable[[bytes], Any],
+        outcome: Callable[[Any], Any],
+        ended: Callable[[int | None], BaseException],
+    ) -> None:
+        self._encode, self._decode, self._outcome, self._ended = encode, decode, outcome, ended
+        self._send_lock = threading.Lock()
+        self._waiting: deque[Future[Any]] = deque()
+        self._gone: BaseException | None = None
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        widen_pipe(self._child.stdin)  # the next request waits in the pipe, not the sender
+        self._answers = threading.Thread(target=self._read_answers, name=name, daemon=True)
+        self._answers.start()
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The child process."""
+        return self._child
+
+    @property
+    def pid(self) -> int:
+        return self._child.pid
+
+    def submit(
+        self,
+        message: Any,
+        data: bytes = b"",
+        on_done: Callable[[Future[Any]], None] | None = None,
+    ) -> Future[Any]:
+        """Send one request; its future resolves with the child's answer (in order), and
+        ``on_done`` runs then, before the next answer is handled."""
+        future: Future[Any] = Future()
+        if on_done is not None:
+            future.add_done_callback(on_done)
+        with self._send_lock:
+            assert self._child.stdin is not None
+            if self._gone is not None:
+                _fail(future, self._gone)
+                return future
+            self._waiting.append(future)
+            try:
+                send_frame(self._child.stdin, self._encode(message), data)
+            except (OSError, ValueError):  # ValueError: the pipe was closed here
+                _fail(future, self._ended(self._child.poll()))
+        return future
+
+    def _read_answers(self) -> None:
+        assert self._child.stdout is not None
+        while (frame := receive_frame(self._child.stdout)) is not None:
+            future = self._waiting.popleft()
+            try:
+                value = self._outcome(self._decode(frame[0]))
+            except Exception as exc:
+                _fail(future, exc)
+            else:
+                future.set_result(value)
+        try:
+            code: int | None = self._child.wait(5.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        with self._send_lock:
+            self._gone = self._ended(code)
+            while self._waiting:
+                _fail(self._waiting.popleft(), self._gone)
+
+    def close(self, what: str, timeout_s: float = 30.0) -> None:
+        """End the child (:func:`end_child`); ``what`` names it in a log line."""
+        end_child(self._child, self._send_lock, self._answers, what, timeout_s)
+
+
+def _fail(future: Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 def end_child(

@@ -32,10 +32,8 @@ import marshal
 import queue
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -49,13 +47,7 @@ from lookout.model import VesselState
 from lookout.model.rows import new_vessel_state
 from lookout.pipeline.ports import StoreBatch
 from lookout.storage import sqlite_sql as sql
-from lookout.storage.frames import (
-    child_main,
-    end_child,
-    receive_frame,
-    send_frame,
-    widen_pipe,
-)
+from lookout.storage.frames import ChildChannel, child_main, receive_frame, send_frame
 from lookout.storage.sqlite import (
     JOURNAL_MARSHAL_VERSION,
     SqliteStore,
@@ -115,8 +107,6 @@ class SqliteProcessStore(SqliteReads):
         level = check_options(self._path, synchronous, retention_s)
         self._clock = clock
         self._rows = sql.RowCodec()
-        self._send_lock = threading.Lock()
-        self._waiting: deque[Future[Any]] = deque()
         self._in_flight = threading.BoundedSemaphore(MAX_WRITES_IN_FLIGHT)
         self._writes = self._flushed = 0
         self._recent: dict[int, tuple[Any, ...]] = {}
@@ -126,16 +116,14 @@ class SqliteProcessStore(SqliteReads):
         self._readers: dict[threading.Thread, sqlite3.Connection] = {}
         self._readers_lock = threading.Lock()
         self._closed = False
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "lookout.storage.sqlite_process"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+        self._channel = ChildChannel(
+            "lookout.storage.sqlite_process",
+            name="sqlite-writer-answers",
+            encode=lambda message: marshal.dumps(message, _MARSHAL_VERSION),
+            decode=marshal.loads,
+            outcome=_outcome,
+            ended=lambda _: self._ended(),
         )
-        widen_pipe(self._child.stdin)
-        self._answers = threading.Thread(
-            target=self._read_answers, name="sqlite-writer-answers", daemon=True
-        )
-        self._answers.start()
         options = (level, retention_s, receipt_ttl_s, materialize_rows, materialize_interval_s)
         try:
             self._call("open", (self._path, *options))
@@ -145,6 +133,11 @@ class SqliteProcessStore(SqliteReads):
 
     # -- the channel -----------------------------------------------------------------------
 
+    @property
+    def _child(self) -> subprocess.Popen[bytes]:
+        """The writer process."""
+        return self._channel.process
+
     def _submit(
         self,
         op: str,
@@ -152,37 +145,11 @@ class SqliteProcessStore(SqliteReads):
         on_done: Callable[[Future[Any]], None] | None = None,
         data: bytes = b"",
     ) -> Future[Any]:
-        """Send one request; its future resolves with the child's answer (in order), and
-        ``on_done`` runs then, before the next answer is handled."""
-        future: Future[Any] = Future()
-        if on_done is not None:
-            future.add_done_callback(on_done)
-        with self._send_lock:
-            assert self._child.stdin is not None
-            self._waiting.append(future)
-            try:
-                _send(self._child.stdin, (op, self._clock(), args), data)
-            except (OSError, ValueError):  # ValueError: the pipe was closed here
-                _fail(future, self._ended())
-        return future
+        """Send one request (with this process's clock); see :meth:`ChildChannel.submit`."""
+        return self._channel.submit((op, self._clock(), args), data, on_done)
 
     def _call(self, op: str, args: Any = None) -> Any:
         return self._submit(op, args).result()
-
-    def _read_answers(self) -> None:
-        """Resolve the futures of the requests, in order, as the answers come."""
-        assert self._child.stdout is not None
-        while (frame := _receive(self._child.stdout)) is not None:
-            answer, _ = frame
-            future = self._waiting.popleft()
-            if answer[0] == "ok":
-                future.set_result(answer[1])
-            else:
-                _, kind, message = answer
-                _fail(future, _ERRORS.get(kind, sqlite3.DatabaseError)(message))
-        with self._send_lock:
-            while self._waiting:
-                _fail(self._waiting.popleft(), self._ended())
 
     def _ended(self) -> sqlite3.OperationalError:
         return sqlite3.OperationalError(f"the writer of {self._path} has ended")
@@ -282,7 +249,7 @@ class SqliteProcessStore(SqliteReads):
             self._end_child()
 
     def _end_child(self) -> None:
-        end_child(self._child, self._send_lock, self._answers, f"the writer of {self._path}")
+        self._channel.close(f"the writer of {self._path}")
 
     def __enter__(self) -> SqliteProcessStore:
         return self
@@ -299,9 +266,12 @@ class SqliteProcessStore(SqliteReads):
 _mmsi = itemgetter(0)
 
 
-def _fail(future: Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)
+def _outcome(answer: Any) -> Any:
+    """An answer's value, or the error of the child's store raised as itself."""
+    if answer[0] == "ok":
+        return answer[1]
+    _, kind, message = answer
+    raise _ERRORS.get(kind, sqlite3.DatabaseError)(message)
 
 
 # -- the child ---------------------------------------------------------------------------------
