@@ -614,6 +614,8 @@ class Runtime:
             while self._detecting and self._queue.empty():
                 self._finish_detection()  # nothing to go on with: write the waiting batches
             wait = batcher.time_left(self._clock())
+            if wait is None:
+                wait = self._idle_wait()
             if self._outage is not None:  # (a failed detection may have just begun one)
                 self._recover()
                 wait = OUTAGE_RETRY_S if wait is None else min(wait, OUTAGE_RETRY_S)
@@ -632,6 +634,11 @@ class Runtime:
             self._finish_detection()
         futures.wait(self._commits)
         self._writes.put(None)
+
+    def _idle_wait(self) -> float | None:
+        """How long the batching loop may wait for input with no batch open (``None``: for
+        ever); when it times out, :meth:`_process` is called with nothing."""
+        return None
 
     def _process(self, pending: list[_Pending], *, final: bool = False) -> None:
         """Run one micro-batch through the pipeline and hand it to the writer thread.

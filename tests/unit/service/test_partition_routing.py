@@ -1,18 +1,26 @@
 """Routing raw lines by vessel partition, and placing partitions on nodes, without servers.
 
 The strongest check: the DMA stream split by the router and run through one pipeline per
-partition stores the same track points per vessel, and counts the same lines, as one pipeline
-over the whole stream.
+partition stores the same track points per vessel, at the same times and from the same
+receivers, and counts the same lines, as one pipeline over the whole stream.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyais
 
-from lookout.model import Detection, Lines, Rejection, RejectReason, ReportRecord
+from lookout.model import (
+    Detection,
+    Lines,
+    Rejection,
+    RejectReason,
+    ReportRecord,
+    TrackPoint,
+)
 from lookout.pipeline.engine import Pipeline, Submission
 from lookout.service.roles.partitions import lease_names, placement, rendezvous
 from lookout.service.roles.routing import NO_VESSEL, PartitionRouter, partition_of
@@ -59,27 +67,33 @@ def test_records_go_by_mmsi_and_rejections_follow_the_item_before_them() -> None
     assert parts[NO_VESSEL] == [sar]
 
 
+def _points(track: Sequence[TrackPoint]) -> list[tuple[int, float, tuple[str, ...]]]:
+    """Each point's vessel, time and receivers: a line split from its ``$PGHP`` line would
+    lose the time and the receiver that line gives it (it then takes the batch's time)."""
+    return [(p.mmsi, p.observed_ts, tuple(p.receivers)) for p in track]
+
+
 def test_partitioned_pipelines_store_what_one_pipeline_stores(nmea_dir: Path) -> None:
     lines = (nmea_dir / "dma-aislib" / "stream_example.txt").read_text().splitlines()
     batches = [lines[i : i + 500] for i in range(0, len(lines), 500)]
     router = PartitionRouter(8)
     whole, pipelines = Pipeline(), [Pipeline() for _ in range(8)]
-    one: Counter[int] = Counter()
-    split: Counter[int] = Counter()
+    one: Counter[tuple[int, float, tuple[str, ...]]] = Counter()
+    split: Counter[tuple[int, float, tuple[str, ...]]] = Counter()
     counted_one: Counter[str] = Counter()
     counted_split: Counter[str] = Counter()
     for n, batch in enumerate(batches):
         items = [Lines(batch, "dk", "dma", 1.7e9 + n)]
         result = whole.process([Submission(items, "k")], now_ts=1.7e9 + n)
-        one.update(p.mmsi for p in result.store.track)
+        one.update(_points(result.store.track))
         for c in result.store.counts:
             counted_one.update({"lines": c.lines, "accepted": c.accepted, **c.rejected})
         for part, part_items in router.split(items).items():
             result = pipelines[part].process([Submission(part_items, "k")], now_ts=1.7e9 + n)
-            split.update(p.mmsi for p in result.store.track)
+            split.update(_points(result.store.track))
             for c in result.store.counts:
                 counted_split.update({"lines": c.lines, "accepted": c.accepted, **c.rejected})
-    assert len(one) > 100
+    assert len({mmsi for mmsi, _, _ in one}) > 100
     assert split == one
     assert counted_split == counted_one
 
@@ -121,3 +135,41 @@ def test_placement_moves_little_when_a_node_joins_or_leaves() -> None:
     back = placement(names, ["a", "c"])  # b leaves
     moved = [n for n in names if back[n] != three[n]]
     assert len(moved) <= 21 + 4
+
+
+def test_a_pghp_line_ending_a_batch_goes_with_the_next_batchs_first_line() -> None:
+    router = PartitionRouter(16)
+    pghp = "$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B"
+    assert router.split([Lines([BASE_STATION, pghp], "dk", "dma", 1.0)]) == {
+        NO_VESSEL: [Lines([BASE_STATION], "dk", "dma", 1.0)]
+    }
+    assert router.carrying
+    other_source = router.split([Lines([CLASS_A], "dk", "other", 2.0)])
+    assert pghp not in [line for items in other_source.values() for i in items for line in i.lines]  # type: ignore[union-attr]
+    parts = router.split([Lines([CLASS_A], "dk", "dma", 2.0)])
+    assert parts == {
+        partition_of(pyais.decode(CLASS_A).mmsi, 16): [Lines([pghp, CLASS_A], "dk", "dma", 2.0)]
+    }
+    assert not router.carrying
+
+
+def test_held_lines_of_a_quiet_source_are_taken_for_the_no_vessel_partition() -> None:
+    router = PartitionRouter(16)
+    router.split([Lines([CLASS_A, "$PGHP,1,2010,6,11,11,46,11,390,231,45,,1,2B*5B"], "dk", "dma")])
+    waiting = router.carried()
+    taken = router.take_carried()
+    assert taken == {("dk", "dma", None): [Lines(waiting[("dk", "dma", None)], "dk", "dma")]}
+    assert not router.carrying
+    router.carry(waiting)  # publishing them failed: they wait again
+    assert router.carried() == waiting
+
+
+def test_a_keyed_push_splits_alike_each_time_it_is_sent() -> None:
+    router = PartitionRouter(16)
+    pghp = "$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B"
+    router.split([Lines([pghp], "dk", "dma")])  # an unkeyed push's held line waits
+    push = [Lines([CLASS_A, pghp], "dk", "dma", 3.0)]
+    first, again = router.split(push, carry=False), router.split(push, carry=False)
+    assert first == again
+    assert first[NO_VESSEL] == [Lines([pghp], "dk", "dma", 3.0)]
+    assert router.carried() == {("dk", "dma", None): [pghp]}  # untouched by the keyed push

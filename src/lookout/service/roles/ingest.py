@@ -27,7 +27,7 @@ from lookout.pipeline.ports import SourceItem, Store
 from lookout.service.access import Access
 from lookout.service.roles import NotServedHere
 from lookout.service.roles.raw import RawBatch, raw_batches, raw_subject
-from lookout.service.roles.routing import PartitionRouter
+from lookout.service.roles.routing import NO_VESSEL, PartitionRouter
 from lookout.service.runtime import Runtime, _Pending
 from lookout.storage.audit import AuditLog
 
@@ -44,7 +44,8 @@ def _batches(
     loose: dict[str, tuple[list[SourceItem], list[_Pending]]] = {}
     for p in pending:
         if p.key is not None:
-            out += [(b, [p]) for b in raw_batches(router.split(p.items), p.items, p.key, sent_ts)]
+            parts = router.split(p.items, carry=False)  # sent again, it must split alike
+            out += [(b, [p]) for b in raw_batches(parts, p.items, p.key, sent_ts)]
             continue
         subject = raw_subject(p.items)
         items, owners = loose.setdefault(subject, ([], []))
@@ -90,13 +91,22 @@ class IngestNode(Runtime):
             if cfg.kind != "push":
                 self._start_source(cfg)
 
+    def _idle_wait(self) -> float | None:
+        """Held lines that ended a source's last batch wait for its next one at most one
+        batch wait (``batch_max_wait_ms``), then go out alone."""
+        router = self._router
+        return self.settings.batch_max_wait_ms / 1000.0 if router and router.carrying else None
+
     def _process(self, pending: list[_Pending], *, final: bool = False) -> None:
         """Publish a closed micro-batch and answer its submissions once JetStream has it."""
-        if not pending:
-            return
-        started = time.perf_counter()
         if self._router is None:
             self._router = PartitionRouter(self.settings.process_partitions)
+        if not pending:
+            if self._router.carrying:
+                self._send_carried()
+            return
+        started = time.perf_counter()
+        carried = self._router.carried()
         batches = _batches(pending, self._clock(), self._router)
         try:
             publish_many = getattr(self.bus, "publish_many")  # noqa: B009 - NatsBus only
@@ -109,6 +119,7 @@ class IngestNode(Runtime):
             )
             self._fail(list(pending), exc)
             self._release(pending)
+            self._router.carry(carried, only=True)  # what was acknowledged before still waits
             return
         for p in pending:
             p.future.set_result(IngestReceipt(lines=p.lines, accepted=0))
@@ -117,3 +128,21 @@ class IngestNode(Runtime):
         self._stats["submissions"] += len(pending)
         self._stats["lines"] += sum(p.lines for p in pending)
         self._stats["last_batch_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        if final and self._router.carrying:
+            self._send_carried()
+
+    def _send_carried(self) -> None:
+        """Publish the held lines no next batch came for (their sources went quiet) to the
+        no-vessel partition; kept for the next try if JetStream refuses them."""
+        assert self._router is not None
+        waiting = self._router.carried()
+        for origin, items in self._router.take_carried().items():
+            batches = raw_batches({NO_VESSEL: items}, items, None, self._clock())
+            try:
+                publish_many = getattr(self.bus, "publish_many")  # noqa: B009 - NatsBus only
+                publish_many(
+                    [(b.subject, b.payload) for b in batches], msg_ids=[b.msg_id for b in batches]
+                )
+            except Exception as exc:
+                log.warning("publishing held lines failed (%s); trying again later", exc)
+                self._router.carry({origin: waiting[origin]})

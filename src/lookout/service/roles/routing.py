@@ -6,7 +6,15 @@ process node owning that vessel's partition frames and decodes it as before. Wha
 together:
 
 - ``$PGHP`` lines, blank lines and comments go with the next AIS line of the same run (a
-  ``$PGHP`` line gives the next line its time and receiver);
+  ``$PGHP`` line gives the next line its time and receiver). Those at the very end of a
+  batch wait for the next batch of the same source (member, source, receiver), where they go
+  with its first AIS line: a stream cut into pushes or reads anywhere keeps each line's time
+  (sent at once to a partition, the ``$PGHP`` would lose its line, which would then take its
+  batch's arrival time). At most :data:`MAX_CARRIED` lines wait per source; the ingest node
+  sends those whose source went quiet to :data:`NO_VESSEL` after one batch wait. A keyed
+  push is split on its own (``carry=False``: sent again, it must split the same way), so a
+  ``$PGHP`` line at its very end goes to :data:`NO_VESSEL` and its line takes the push's
+  arrival time: end a keyed push on a whole sentence;
 - the fragments of a multi-sentence message go where its fragment 1 went: the router keeps,
   per source, receiver and sequence id (or tag-block group), the partition of each open
   message until its last fragment, also across batches (a bounded memory,
@@ -14,8 +22,8 @@ together:
 - lines with no vessel go to the fixed partition :data:`NO_VESSEL` (0), where they are framed,
   counted and rejected or accepted exactly as before: lines that do not parse, base stations
   (4), aids to navigation (21), types that carry no vessel position or identity, invalid
-  MMSIs, a fragment whose fragment 1 this router never saw, and ``$PGHP`` lines or comments
-  at the very end of a batch;
+  MMSIs, a fragment whose fragment 1 this router never saw, waiting lines beyond
+  :data:`MAX_CARRIED` and those sent after their source went quiet;
 - a :class:`~lookout.model.Rejection` goes with the item just before it (its member is that
   item's), a :class:`~lookout.model.Detection` (no MMSI) to :data:`NO_VESSEL`, a
   :class:`~lookout.model.ReportRecord` by its MMSI.
@@ -34,6 +42,7 @@ from lookout.model import Frame, Lines, Rejection, ReportRecord
 from lookout.pipeline.ports import SourceItem
 
 __all__ = [
+    "MAX_CARRIED",
     "MAX_OPEN_MESSAGES",
     "NO_VESSEL",
     "VESSEL_TYPES",
@@ -48,6 +57,10 @@ NO_VESSEL = 0
 
 MAX_OPEN_MESSAGES = 4096
 """Multi-sentence messages whose partition the router remembers until their last fragment."""
+
+MAX_CARRIED = 64
+"""Lines held at the end of a batch (``$PGHP``, blank, comment) that wait, per source, for its
+next batch; older ones go to :data:`NO_VESSEL`."""
 
 VESSEL_TYPES = frozenset({1, 2, 3, 5, 9, 18, 19, 24, 27})
 """AIS message types that carry a vessel's position or identity (as the pipeline uses them)."""
@@ -116,21 +129,28 @@ class PartitionRouter:
             raise ValueError(f"partitions must be at least 1, not {partitions}")
         self.partitions = partitions
         self._open: dict[Hashable, int] = {}
+        self._carried: dict[tuple[Any, ...], list[Any]] = {}
+        """Per source: the held lines (or frames) that ended its last batch."""
 
-    def split(self, items: Sequence[SourceItem]) -> dict[int, list[SourceItem]]:
-        """The items of each partition that has any, each list in the order given."""
+    def split(
+        self, items: Sequence[SourceItem], *, carry: bool = True
+    ) -> dict[int, list[SourceItem]]:
+        """The items of each partition that has any, each list in the order given.
+        ``carry=False``: a batch of its own (a keyed push, which must split the same way
+        when it is sent again): it neither takes the held lines waiting for its source nor
+        leaves its own trailing ones waiting (they go to :data:`NO_VESSEL`)."""
         parts: dict[int, list[SourceItem]] = {}
         last = NO_VESSEL
         i, n = 0, len(items)
         while i < n:
             item = items[i]
             if isinstance(item, Lines):
-                last = self._lines(item, parts)
+                last = self._lines(item, parts, carry)
             elif isinstance(item, Frame):
                 j = i + 1
                 while j < n and _same_run(items[j], item):
                     j += 1
-                last = self._frames(items[i:j], parts)  # type: ignore[arg-type]
+                last = self._frames(items[i:j], parts, carry)  # type: ignore[arg-type]
                 i = j
                 continue
             elif isinstance(item, ReportRecord):
@@ -144,32 +164,89 @@ class PartitionRouter:
             i += 1
         return parts
 
+    @property
+    def carrying(self) -> bool:
+        """Whether held lines wait for a source's next batch."""
+        return bool(self._carried)
+
+    def carried(self) -> dict[tuple[Any, ...], list[Any]]:
+        """A copy of what waits now, per source (to :meth:`carry` back after a failure)."""
+        return {origin: list(run) for origin, run in self._carried.items()}
+
+    def carry(self, carried: dict[tuple[Any, ...], list[Any]], *, only: bool = False) -> None:
+        """Make ``carried`` (from :meth:`carried`) what waits for those sources again;
+        ``only``: and nothing for the others (a batch whose publishing failed is undone)."""
+        if only:
+            self._carried.clear()
+        self._carried.update(carried)
+
+    def take_carried(self) -> dict[tuple[Any, ...], list[SourceItem]]:
+        """The waiting held lines (or frames) per source, as items for :data:`NO_VESSEL`:
+        their sources sent nothing more for a while (they are counted there, as a batch's
+        own would be)."""
+        out: dict[tuple[Any, ...], list[SourceItem]] = {}
+        for origin, run in self._carried.items():
+            member, source, receiver = origin
+            if run and isinstance(run[0], Frame):
+                out[origin] = list(run)
+            else:
+                out[origin] = [Lines(run, member, source, None, receiver)]
+        self._carried.clear()
+        return out
+
     def _of(self, mmsi: int | None) -> int:
         if mmsi is None or not 1 <= mmsi <= 999_999_999:
             return NO_VESSEL
         return partition_of(mmsi, self.partitions)
 
-    def _lines(self, item: Lines, parts: dict[int, list[SourceItem]]) -> int:
-        routes = self.route(item.lines, (item.member, item.source, item.receiver))
+    def _lines(self, item: Lines, parts: dict[int, list[SourceItem]], carry: bool) -> int:
+        origin = (item.member, item.source, item.receiver)
+        carried = self._carried.pop(origin, None) if carry else None
+        lines = [*carried, *item.lines] if carried else item.lines
+        routes = self._carry(origin, lines, self.route(lines, origin), carry)
         by_part: dict[int, list[str]] = {}
-        for line, part in zip(item.lines, routes, strict=True):
+        for line, part in zip(lines, routes, strict=False):
             by_part.setdefault(part, []).append(line)
-        for part, lines in by_part.items():
-            sub = Lines(lines, item.member, item.source, item.received_ts, item.receiver)
-            parts.setdefault(part, []).append(item if len(by_part) == 1 else sub)
+        whole = len(by_part) == 1 and len(routes) == len(item.lines) and not carried
+        for part, sub_lines in by_part.items():
+            sub = Lines(sub_lines, item.member, item.source, item.received_ts, item.receiver)
+            parts.setdefault(part, []).append(item if whole else sub)
         return routes[-1] if routes else NO_VESSEL
 
-    def _frames(self, frames: Sequence[Frame], parts: dict[int, list[SourceItem]]) -> int:
+    def _frames(
+        self, frames: Sequence[Frame], parts: dict[int, list[SourceItem]], carry: bool
+    ) -> int:
         first = frames[0]
-        routes = self.route([f.line for f in frames], (first.member, first.source, first.receiver))
-        for frame, part in zip(frames, routes, strict=True):
+        origin = (first.member, first.source, first.receiver)
+        carried = self._carried.pop(origin, None) if carry else None
+        run = [*carried, *frames] if carried else list(frames)
+        routes = self._carry(origin, run, self.route([f.line for f in run], origin), carry)
+        for frame, part in zip(run, routes, strict=False):
             parts.setdefault(part, []).append(frame)
-        return routes[-1]
+        return routes[-1] if routes else NO_VESSEL
+
+    def _carry(
+        self, origin: tuple[Any, ...], run: Sequence[Any], routes: list[int], carry: bool
+    ) -> list[int]:
+        """The routes of ``run`` but its trailing held lines, which wait for the source's
+        next batch (beyond :data:`MAX_CARRIED` of them, the oldest go to NO_VESSEL; all of
+        them without ``carry``)."""
+        end = len(routes)
+        while end and routes[end - 1] == _HELD:
+            end -= 1
+        if end == len(routes):
+            return routes
+        if not carry:
+            return [NO_VESSEL if r == _HELD else r for r in routes]
+        keep = max(end, len(routes) - MAX_CARRIED)
+        self._carried[origin] = list(run[keep:])
+        return [NO_VESSEL if r == _HELD else r for r in routes[:keep]]
 
     def route(self, lines: Sequence[str], origin: tuple[Any, ...]) -> list[int]:
         """The partition of each of ``lines`` of one source (``origin``: member, source,
-        receiver); held lines (``$PGHP``, blank, comment) take the next AIS line's."""
-        out = [NO_VESSEL] * len(lines)
+        receiver); held lines (``$PGHP``, blank, comment) take the next AIS line's, and
+        those with none after them are ``-1``."""
+        out = [_HELD] * len(lines)
         held: list[int] = []
         for i, line in enumerate(lines):
             part = self._classify(line, origin)
