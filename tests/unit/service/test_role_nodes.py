@@ -4,6 +4,7 @@ node's answer to a push (after the bus took the batch, never before)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,36 @@ def test_an_ingest_node_has_no_store_to_read(node: Any) -> None:
     ingest, _ = node
     with pytest.raises(NotServedHere, match="api node"):
         ingest.store.vessels()
+
+
+PGHP = "$PGHP,1,2010,6,11,11,46,11,390,231,45,992190934,1,2B*5B"
+
+
+def _lines_sent(bus: FakeJetStream) -> list[str]:
+    return [
+        line
+        for _, payload, _ in bus.published
+        for item in decode_items(payload["items"])
+        if isinstance(item, Lines)
+        for line in item.lines
+    ]
+
+
+def test_a_pghp_line_ending_a_push_goes_with_the_next_pushs_first_line(node: Any) -> None:
+    ingest, bus = node
+    assert ingest.submit([Lines([LINE, PGHP], "no", "kyst", 1.0)]).result(10).lines == 2
+    assert _lines_sent(bus) == [LINE]  # acknowledged; the $PGHP waits for its line
+    assert ingest.submit([Lines([LINE], "no", "kyst", 2.0)]).result(10).lines == 1
+    (_, payload, _) = bus.published[-1]
+    assert decode_items(payload["items"]) == [Lines([PGHP, LINE], "no", "kyst", 2.0)]
+
+
+def test_a_pghp_line_ending_a_quiet_sources_push_goes_out_alone(node: Any) -> None:
+    ingest, bus = node
+    ingest.submit([Lines([LINE, PGHP], "no", "kyst", 1.0)]).result(10)
+    for _ in range(100):  # one batch wait (5 ms) after the push; a second at the most
+        if PGHP in _lines_sent(bus):
+            break
+        time.sleep(0.01)
+    assert _lines_sent(bus) == [LINE, PGHP]
+    assert bus.published[-1][1]["partition"] == 0  # the no-vessel partition
