@@ -8,6 +8,7 @@ Every test uses streams of its own (a random prefix) and deletes them at the end
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -83,6 +84,21 @@ def test_a_resent_message_is_stored_and_delivered_once(bus: Any) -> None:
     assert consumer.flush(WAIT_S)
     assert sorted(got.seen) == [0, 1, 2, 3, 4, 5, 5]
     assert bus.duplicates == 6
+
+
+def test_batches_published_soon_are_stored_in_the_order_of_the_calls(bus: Any) -> None:
+    # each call returns before the server acknowledged; the first batch is more than the
+    # client keeps unacknowledged (4,000), so it waits for acknowledgements half way through
+    cuts = [0, 4_500, 4_530, 4_560]
+    for start, end in itertools.pairwise(cuts):
+        bus.publish_soon([("lookout.event.ais_gap", {"seq": n}) for n in range(start, end)])
+    got = Recorder()
+    consumer = bus.consume("processor", "lookout.event.>", got)
+    deadline = time.monotonic() + WAIT_S
+    while len(got.seen) < cuts[-1] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert consumer.flush(WAIT_S)
+    assert got.seen == list(range(cuts[-1]))
 
 
 def test_a_failing_handler_gets_the_message_again_and_it_counts_once(bus: Any) -> None:

@@ -102,6 +102,22 @@ def content_id(subject: str, data: bytes) -> str:
     return hashlib.blake2b(subject.encode() + b"\0" + data, digest_size=16).hexdigest()
 
 
+def _prepare(
+    messages: Iterable[tuple[str, Mapping[str, Any]]], ids: list[str | None]
+) -> list[tuple[str, bytes, str | None]]:
+    """Subject, encoded payload and message id of each message (``ids`` for the first ones,
+    else content hashes; none for a subject no stream stores: those are not deduplicated)."""
+    prepared: list[tuple[str, bytes, str | None]] = []
+    for i, (subject, payload) in enumerate(messages):
+        check_subject(subject)
+        data = _encode(payload)
+        msg_id = None
+        if stream_for(subject) is not None:
+            msg_id = (ids[i] if i < len(ids) else None) or content_id(subject, data)
+        prepared.append((subject, data, msg_id))
+    return prepared
+
+
 class NatsBus:
     """The bus on NATS JetStream; see the module docstring for the guarantees.
 
@@ -127,6 +143,7 @@ class NatsBus:
         self._live: dict[InProcessSubscription, _Live] = {}
         self._consumers: list[DurableConsumer] = []
         self._closed = False
+        self._sending = asyncio.Lock()
         self.duplicates = 0
         """Publishes the server recognised as duplicates (stored once)."""
         self._loop = LoopThread()
@@ -189,26 +206,31 @@ class NatsBus:
         refusal. ``msg_ids`` gives ids for the first messages (default: content hashes)."""
         if self._closed:
             raise RuntimeError("the bus is closed")
-        ids = list(msg_ids)
-        prepared: list[tuple[str, bytes, str | None]] = []
-        for i, (subject, payload) in enumerate(messages):
-            check_subject(subject)
-            data = _encode(payload)
-            msg_id = None  # plain NATS messages are not stored, so not deduplicated either
-            if stream_for(subject) is not None:
-                msg_id = (ids[i] if i < len(ids) else None) or content_id(subject, data)
-            prepared.append((subject, data, msg_id))
+        prepared = _prepare(messages, list(msg_ids))
         if prepared:
             self._call(self._publish(prepared), 2 * self._timeout_s + len(prepared) / 5_000)
 
+    def publish_soon(self, messages: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Publish in order without waiting for the server: the messages go out in the order
+        of the calls, and a refusal or a missing acknowledgement is only logged. For what is
+        already stored elsewhere (a process node's committed events), so that the next batch
+        need not wait for the acknowledgements of this one."""
+        if self._closed:
+            raise RuntimeError("the bus is closed")
+        prepared = _prepare(messages, [])
+        if prepared:
+            self._loop.post(self._publish(prepared))
+
     async def _publish(self, prepared: list[tuple[str, bytes, str | None]]) -> None:
         acks: list[asyncio.Future[api.PubAck]] = []
-        for subject, data, msg_id in prepared:
-            wired = wire(self.prefix, subject)
-            if msg_id is None:
-                await self._nc.publish(wired, data)
-            else:
-                acks.append(await self._js.publish_async(wired, data, headers={MSG_ID: msg_id}))
+        async with self._sending:  # the batches of concurrent calls do not interleave
+            for subject, data, msg_id in prepared:
+                wired = wire(self.prefix, subject)
+                if msg_id is None:
+                    await self._nc.publish(wired, data)
+                else:
+                    ack = await self._js.publish_async(wired, data, headers={MSG_ID: msg_id})
+                    acks.append(ack)
         if not acks:
             return
         done = await asyncio.wait_for(asyncio.gather(*acks), self._timeout_s)
