@@ -16,9 +16,14 @@ not re-sent. Meanwhile probe vessels enter a territorial sea owned by the probe'
 ``bench_alert_latency.py`` does: the latency is from just before the probe's push is sent until
 its ``zone_entry`` alert arrives on ``GET /api/v1/stream`` (of the api node, scale-out). Each
 probe push carries the vessel's position outside the zone a minute before and its position
-inside; ``--separate-probes`` pushes every "outside" position first, in a push of its own (the
+inside, timed in the load's clock (the receive time of the newest load line sent: a probe at
+today's time, 16 years after the recording, would move the detectors' clock past every load
+vessel); ``--separate-probes`` pushes every "outside" position first, in a push of its own (the
 vessel partitions send both to the same process node either way). A probe push answered 503 is
 sent again after 50 ms (counted; the wait is part of its latency).
+
+The probes start once both process nodes hold their leases (the first to start takes them
+all and hands some over a lease round later), so they measure the steady state.
 
 Printed per deployment: lines/s acknowledged to the senders, lines/s processed (committed to
 the store; for scale-out, until the process nodes have drained the raw stream), 503s, alerts
@@ -46,6 +51,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -77,6 +83,7 @@ class Feeder:
     acked: list[int] = field(default_factory=lambda: [0] * SENDERS)
     refused: list[int] = field(default_factory=lambda: [0] * SENDERS)
     wrapped_at: float | None = None  # when the first line was sent a second time
+    data_ts: float | None = None  # the receive time ($PGHP) of the newest load line sent
 
     def start(self) -> Feeder:
         for n in range(SENDERS):
@@ -93,6 +100,7 @@ class Feeder:
                 time.sleep(max(0.0, next_at - time.perf_counter()))
                 next_at += every_s
                 chunk = [self.lines[(i + k) % len(self.lines)] for k in range(BLOCK)]
+                self.data_ts = max(self.data_ts or 0.0, last_receive_ts(chunk))
                 if i + BLOCK > len(self.lines) and self.wrapped_at is None:
                     self.wrapped_at = time.perf_counter()
                 i += SENDERS * BLOCK
@@ -107,6 +115,16 @@ class Feeder:
                     self.acked[n] += BLOCK
                 else:
                     self.refused[n] += 1
+
+
+def last_receive_ts(chunk: list[str]) -> float:
+    """The time of the last ``$PGHP`` receive-time sentence of ``chunk`` (0 if none)."""
+    for line in reversed(chunk):
+        if line.startswith("$PGHP"):
+            f = line[: line.index("*")].split(",")
+            t = datetime(*map(int, f[2:8]), tzinfo=UTC)  # type: ignore[misc]
+            return t.timestamp() + int(f[8] or 0) / 1000.0
+    return 0.0
 
 
 @dataclass
@@ -198,6 +216,7 @@ def scaled_out(folder: Path, database_url: str, prefix: str) -> Iterator[Deploym
     try:
         for n, role in enumerate(("ingest", "process", "process", "api")):
             nodes.append(node(role, env, folder / f"{role}-{n}"))
+        settled([n for n in nodes if n.role == "process"])
         name = "scale-out: ingest + 2 process + api, NATS + PostGIS"
         pids = {
             f"{n.role} {i}" if n.role == "process" else n.role: _pid(n) for i, n in enumerate(nodes)
@@ -206,6 +225,19 @@ def scaled_out(folder: Path, database_url: str, prefix: str) -> Iterator[Deploym
     finally:
         for started in nodes:
             started.terminate()
+
+
+def settled(process_nodes: list[Node], timeout_s: float = 60.0) -> None:
+    """Wait until every process node has taken its leases (the first one to start takes them
+    all, and hands some over within a lease round or two): the probes measure the steady
+    state, not a hand-over."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(any("took " in line for line in list(n.log)) for n in process_nodes):
+            time.sleep(1.0)  # the rest of the hand-over round
+            return
+        time.sleep(0.2)
+    print(f"  warning: the process nodes did not share the partitions within {timeout_s:.0f} s")
 
 
 def _pid(started: Node) -> int:
@@ -289,7 +321,11 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
     time.sleep(args.warmup)
     pushed: dict[int, float] = {}
     cpu_before, probing_from = cpu_now(where), time.perf_counter()
-    now = time.time()
+    # the probes live in the load's time, which runs an hour per copy of the recording: a
+    # probe at the wall clock (16 years after the recording) would move every detector's
+    # clock past all load vessels, and each load position would then reopen its vessel's
+    # gap (an event and an alert per position, which is what the system then measured)
+    now = feeder.data_ts or time.time()
     mmsis = [FIRST_PROBE + i for i in range(args.probes)]
     with httpx.Client(timeout=60.0) as client:
         if args.separate_probes:  # seen outside first, in pushes of their own
@@ -297,9 +333,10 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
                 client, where.push_url, [probe_line(m, now, 118.9) for m in mmsis]
             )
             time.sleep(1.0)
-        for i, mmsi in enumerate(mmsis):
-            inside = [probe_line(mmsi, now + 60 + i, 119.1)]
-            outside = [] if args.separate_probes else [probe_line(mmsi, now + i, 118.9)]
+        for mmsi in mmsis:
+            at = max(now, feeder.data_ts or now)  # the load's time now
+            inside = [probe_line(mmsi, at + 60, 119.1)]
+            outside = [] if args.separate_probes else [probe_line(mmsi, at, 118.9)]
             pushed[mmsi] = time.perf_counter()
             figures.probe_refused += push_probe(client, where.push_url, outside + inside)
             time.sleep(args.every)
