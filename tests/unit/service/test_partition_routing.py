@@ -124,6 +124,18 @@ def test_placement_gives_no_node_more_than_its_share() -> None:
             assert placement(names, list(reversed(nodes))) == placed  # order-free
 
 
+def test_the_pairwise_lease_goes_beside_the_fewest_partitions() -> None:
+    # It decodes the whole input: two partitions on two nodes go one each, not both on the
+    # node without it (which had been left to chance, and that node then queued).
+    for nodes in (["a", "b"], ["host-1234", "host-5678"], ["x-1", "x-2"], ["a", "b", "c"]):
+        for partitions in (2, 3, 5, 16):
+            placed = placement(lease_names(partitions, pairwise=True), nodes)
+            held = Counter(node for name, node in placed.items() if name != "pairwise")
+            counts = [held.get(n, 0) for n in nodes]
+            assert max(counts) <= -(-partitions // len(nodes))
+            assert held.get(placed["pairwise"], 0) == min(counts)
+
+
 def test_placement_moves_little_when_a_node_joins_or_leaves() -> None:
     names = lease_names(64, pairwise=True)
     two = placement(names, ["a", "b"])

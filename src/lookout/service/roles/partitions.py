@@ -6,11 +6,12 @@ Each process node runs an :class:`Ownership` loop every third of ``process_lease
    (:class:`~lookout.bus.nats_leases.LeaseTable`);
 2. every lease name (``p0`` ... ``p<N-1>``, and ``pairwise`` when the detector suite has
    pairwise detectors) belongs to one live node by rendezvous hashing with bounded loads
-   (:func:`placement`): each name goes to the node whose hash with it is highest, unless
-   that node already has its share (``ceil(names / nodes)``), then to the next. Every node
-   computes the same placement from the same live members. A node joining or leaving moves
-   about ``1/nodes`` of the names, and no node holds more than its share (plain rendezvous
-   hashing put all five leases of a 4-partition deployment on one of two nodes);
+   (:func:`placement`): each partition goes to the node whose hash with it is highest,
+   unless that node already has its share (``ceil(partitions / nodes)``), then to the next;
+   ``pairwise`` goes to one of the nodes with the fewest partitions. Every node computes
+   the same placement from the same live members. A node joining or leaving moves about
+   ``1/nodes`` of the names, and no node holds more than its share of the partitions (plain
+   rendezvous hashing put all five leases of a 4-partition deployment on one of two nodes);
 3. it renews the leases it holds (a renewal that fails means the lease lapsed: the work stops
    at once, nothing is handed over);
 4. it gives up the leases that now belong to another node: ``give(name)`` finishes the
@@ -89,21 +90,29 @@ def rendezvous(name: str, nodes: Sequence[str]) -> str | None:
 
 
 def placement(names: Sequence[str], nodes: Sequence[str]) -> dict[str, str]:
-    """The node each of ``names`` belongs to: in the order of ``names``, the node it prefers
-    most (rendezvous order) among those still holding fewer than ``ceil(names / nodes)``.
-    The same names and nodes give the same placement on every node, whatever their order
-    in ``nodes``."""
+    """The node each of ``names`` belongs to. The partitions, in the order of ``names``: the
+    node each prefers most (rendezvous order) among those still holding fewer than
+    ``ceil(partitions / nodes)`` of them. Then the :data:`PAIRWISE` lease, if named: the
+    node it prefers most among those holding the fewest partitions (it decodes the whole
+    input, so it goes beside the least other work: two partitions on two nodes are placed
+    one each, with ``pairwise`` beside one of them, not both on one node). The same names
+    and nodes give the same placement on every node, whatever their order in ``nodes``."""
     live = sorted(set(nodes))
     if not live:
         return {}
-    share = -(-len(names) // len(live))
+    partitions = [name for name in names if name != PAIRWISE]
+    share = -(-len(partitions) // len(live))
     load = dict.fromkeys(live, 0)
     placed: dict[str, str] = {}
-    for name in names:
+    for name in partitions:
         ranked = sorted(live, key=lambda n: _weight(n, name), reverse=True)
         node = next(n for n in ranked if load[n] < share)
         placed[name] = node
         load[node] += 1
+    if PAIRWISE in names:
+        fewest = min(load.values())
+        idle = [n for n in live if load[n] == fewest]
+        placed[PAIRWISE] = max(idle, key=lambda n: _weight(n, PAIRWISE))
     return placed
 
 
