@@ -13,6 +13,14 @@ that (``position_on_land`` fires beyond 2 km). Distances beyond ``max_distance_m
 reported as ``max_distance_m`` (at sea) or ``-max_distance_m`` (inland): "at least that far".
 Most lakes read as land.
 
+Start-up: the package decompresses its 0.9 GB grid on import, several seconds, in every
+process that loads it (each server's detection process, each restart of one). So the first
+load also writes the grid uncompressed to ``land-mask-<version>.npy`` in the cache directory
+(:func:`cache_dir`: ``LOOKOUT_CACHE_DIR``, else ``$XDG_CACHE_HOME/lookout``, else
+``~/.cache/lookout``), and later loads map that file read-only: no decompression, and one
+copy in memory (the page cache) shared by every process that maps it. A directory that
+cannot be written only costs the time: the package's own load is used.
+
 Speed: the mask is indexed directly (the package's own lookup converts and checks its
 arguments on every call), and distances are remembered per cell of :data:`CACHE_CELL_DEG`
 (about 550 m, well inside the mask's own 1 km accuracy), so a vessel sailing along a coast
@@ -21,7 +29,13 @@ costs a window search once per cell it enters, not once per report.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +43,9 @@ from numpy.typing import NDArray
 
 from lookout.geo.distance import EARTH_RADIUS_M, METRES_PER_DEGREE
 
-__all__ = ["CACHE_CELL_DEG", "CACHE_SIZE", "FIRST_WINDOW_M", "LandMaskShore"]
+__all__ = ["CACHE_CELL_DEG", "CACHE_SIZE", "FIRST_WINDOW_M", "LandMaskShore", "cache_dir"]
+
+log = logging.getLogger(__name__)
 
 FIRST_WINDOW_M = 3_000.0
 """Half-width of the first window of the mask searched around a point, metres."""
@@ -44,16 +60,10 @@ class LandMaskShore:
     """Signed distance to the coast from the 1 km global land mask (see the module docstring)."""
 
     def __init__(self, *, max_distance_m: float = 200_000.0) -> None:
-        from global_land_mask import globe  # loads the mask file (a few MB) once
-
-        self._globe: Any = globe
-        ocean = globe._mask  # True = ocean; rows from 90 N southwards, columns from 180 W
+        ocean, grid = _load_mask()  # True = ocean; rows from 90 N southwards, from 180 W
         self._ocean: NDArray[np.bool_] = ocean
         self._ocean_rows: list[Any] = list(ocean)  # row views: one index step in Python
-        self._lat0 = float(globe._lat[0])
-        self._dlat = float(globe._lat[1] - globe._lat[0])
-        self._lon0 = float(globe._lon[0])
-        self._dlon = float(globe._lon[1] - globe._lon[0])
+        self._lat0, self._dlat, self._lon0, self._dlon = grid
         self._rows, self._cols = ocean.shape
         self._cache: dict[tuple[int, int], float] = {}
         self.max_distance_m = float(max_distance_m)
@@ -128,3 +138,52 @@ def _haversine(
     )
     result: NDArray[np.float64] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
     return result
+
+
+def cache_dir() -> Path:
+    """Where Lookout keeps files it can build again (the uncompressed land mask)."""
+    given = os.environ.get("LOOKOUT_CACHE_DIR")
+    if given:
+        return Path(given)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "lookout"
+
+
+def _load_mask() -> tuple[NDArray[np.bool_], tuple[float, float, float, float]]:
+    """The ocean grid and its (lat0, dlat, lon0, dlon): mapped from the cache when it is
+    there, else from the package (and then written to the cache for the next process)."""
+    version = metadata.version("global-land-mask")
+    mask_file = cache_dir() / f"land-mask-{version}.npy"
+    grid_file = mask_file.with_suffix(".json")
+    try:
+        lat0, dlat, lon0, dlon = (float(v) for v in json.loads(grid_file.read_text()))
+        ocean: NDArray[np.bool_] = np.load(mask_file, mmap_mode="r")
+        if ocean.dtype == np.bool_ and ocean.ndim == 2:
+            return ocean, (lat0, dlat, lon0, dlon)
+    except (OSError, ValueError, TypeError):
+        pass  # not built yet (or damaged): built again below
+    from global_land_mask import globe  # decompresses the grid: seconds
+
+    ocean = globe._mask
+    lat, lon = globe._lat, globe._lon
+    built = (float(lat[0]), float(lat[1] - lat[0]), float(lon[0]), float(lon[1] - lon[0]))
+    try:
+        _write_atomically(grid_file, lambda f: f.write(json.dumps(built).encode()))
+        _write_atomically(mask_file, lambda f: np.save(f, ocean))
+    except OSError as exc:
+        log.warning("the land mask is not cached (%s): each process decompresses it", exc)
+    return ocean, built
+
+
+def _write_atomically(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same directory, then rename: a process that
+    reads meanwhile sees the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

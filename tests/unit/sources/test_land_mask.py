@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -46,3 +48,36 @@ def test_distance_grows_moving_away_from_a_coast(shore: LandMaskShore) -> None:
     far = shore.distance_to_shore_m(*destination(*start, 270.0, 40_000.0))
     assert 0 < near < far
     assert far - near == pytest.approx(35_000, abs=3_000)
+
+
+def test_a_second_process_maps_the_cached_mask_instead_of_decompressing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import global_land_mask
+
+    from lookout.sources import land_mask
+
+    small = SimpleNamespace(  # a 4 x 8 world: one land cell
+        _mask=np.ones((4, 8), dtype=bool),
+        _lat=np.array([90.0, 45.0]),
+        _lon=np.array([-180.0, -135.0]),
+    )
+    small._mask[0, 2] = False  # 90 to 45 N, 90 to 45 W
+    monkeypatch.setattr(global_land_mask, "globe", small)
+    monkeypatch.setenv("LOOKOUT_CACHE_DIR", str(tmp_path / "cache"))
+    first = land_mask.LandMaskShore()  # from the package, and written to the cache
+    assert sorted(p.suffix for p in (tmp_path / "cache").iterdir()) == [".json", ".npy"]
+    monkeypatch.setattr(global_land_mask, "globe", None)  # a second load must not need it
+    second = land_mask.LandMaskShore()
+    assert isinstance(second._ocean, np.memmap)
+    for lat, lon in ((50.0, -80.0), (10.0, -80.0), (-60.0, 170.0)):
+        assert second.is_land(lat, lon) == first.is_land(lat, lon)
+    assert second.is_land(50.0, -80.0) and not second.is_land(10.0, -80.0)
+
+
+def test_an_unwritable_cache_only_costs_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    monkeypatch.setenv("LOOKOUT_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    assert LandMaskShore().is_land(48.85, 2.35)  # Paris, from the package's own load
