@@ -15,6 +15,7 @@ import pyais
 
 from lookout.model import (
     Detection,
+    Frame,
     Lines,
     Rejection,
     RejectReason,
@@ -167,13 +168,28 @@ def test_a_pghp_line_ending_a_batch_goes_with_the_next_batchs_first_line() -> No
 
 def test_held_lines_of_a_quiet_source_are_taken_for_the_no_vessel_partition() -> None:
     router = PartitionRouter(16)
-    router.split([Lines([CLASS_A, "$PGHP,1,2010,6,11,11,46,11,390,231,45,,1,2B*5B"], "dk", "dma")])
+    pghp = "$PGHP,1,2010,6,11,11,46,11,390,231,45,,1,2B*5B"
+    router.split([Lines([CLASS_A, pghp], "dk", "dma")], now=10.0)
+    router.split([Lines([CLASS_A, pghp], "dk", "ais-2")], now=20.0)
     waiting = router.carried()
-    taken = router.take_carried()
-    assert taken == {("dk", "dma", None): [Lines(waiting[("dk", "dma", None)], "dk", "dma")]}
+    assert waiting == {("dk", "dma", None): ([pghp], 10.0), ("dk", "ais-2", None): ([pghp], 20.0)}
+    # at 21 s, with a batch wait of 2 s: only the source quiet since 10 s goes out
+    assert router.take_carried(since=21.0 - 2.0) == {
+        ("dk", "dma", None): [Lines([pghp], "dk", "dma")]
+    }
+    assert router.take_carried() == {("dk", "ais-2", None): [Lines([pghp], "dk", "ais-2")]}
     assert not router.carrying
     router.carry(waiting)  # publishing them failed: they wait again
     assert router.carried() == waiting
+
+
+def test_held_lines_of_a_source_that_changed_from_lines_to_frames_are_not_lost() -> None:
+    router = PartitionRouter(16)
+    pghp = "$PGHP,1,2010,6,11,11,46,11,390,231,45,,1,2B*5B"
+    router.split([Lines([CLASS_A, pghp], "dk", "dma")])
+    parts = router.split([Frame(CLASS_A, "dk", "dma", None, None)])
+    assert parts[NO_VESSEL] == [Lines([pghp], "dk", "dma")]
+    assert not router.carrying
 
 
 def test_a_keyed_push_splits_alike_each_time_it_is_sent() -> None:
@@ -184,4 +200,4 @@ def test_a_keyed_push_splits_alike_each_time_it_is_sent() -> None:
     first, again = router.split(push, carry=False), router.split(push, carry=False)
     assert first == again
     assert first[NO_VESSEL] == [Lines([pghp], "dk", "dma", 3.0)]
-    assert router.carried() == {("dk", "dma", None): [pghp]}  # untouched by the keyed push
+    assert router.carried() == {("dk", "dma", None): ([pghp], 0.0)}  # the keyed push left it

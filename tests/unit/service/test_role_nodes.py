@@ -175,3 +175,33 @@ def test_a_pghp_line_ending_a_quiet_sources_push_goes_out_alone(node: Any) -> No
         time.sleep(0.01)
     assert _lines_sent(bus) == [LINE, PGHP]
     assert bus.published[-1][1]["partition"] == 0  # the no-vessel partition
+
+
+def test_a_quiet_sources_pghp_line_goes_out_while_other_sources_keep_the_node_busy(
+    tmp_path: Path,
+) -> None:
+    bus = FakeJetStream()
+    settings = Settings(data_dir=tmp_path, role="ingest", bus="nats", batch_max_wait_ms=100)
+    ingest = IngestNode(settings, bus=bus, detectors=[])
+    ingest.start()
+    ingest.submit([Lines([LINE, PGHP], "no", "kyst", 1.0)]).result(10)
+    stop = threading.Event()
+
+    def other_source() -> None:  # pushes 1 ms apart, batches 100 ms long: never idle
+        while not stop.is_set():
+            ingest.submit([Lines([LINE], "no", "other", 2.0)])
+            time.sleep(0.001)
+
+    pusher = threading.Thread(target=other_source, daemon=True)
+    pusher.start()
+    try:
+        for _ in range(100):  # the second batch after it is due to send it
+            if PGHP in _lines_sent(bus):
+                break
+            time.sleep(0.02)
+        sent = [(p["partition"], i) for _, p, _ in bus.published for i in decode_items(p["items"])]
+    finally:
+        stop.set()
+        pusher.join(5)
+        ingest.stop()
+    assert (0, Lines([PGHP], "no", "kyst", None)) in sent

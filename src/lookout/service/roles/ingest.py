@@ -44,7 +44,7 @@ def _batches(
     loose: dict[str, tuple[list[SourceItem], list[_Pending]]] = {}
     for p in pending:
         if p.key is not None:
-            parts = router.split(p.items, carry=False)  # sent again, it must split alike
+            parts = router.split(p.items, carry=False, now=sent_ts)  # sent again: alike
             out += [(b, [p]) for b in raw_batches(parts, p.items, p.key, sent_ts)]
             continue
         subject = raw_subject(p.items)
@@ -52,7 +52,8 @@ def _batches(
         items.extend(p.items)
         owners.append(p)
     for items, owners in loose.values():
-        out += [(b, owners) for b in raw_batches(router.split(items), items, None, sent_ts)]
+        parts = router.split(items, now=sent_ts)
+        out += [(b, owners) for b in raw_batches(parts, items, None, sent_ts)]
     return out
 
 
@@ -128,15 +129,17 @@ class IngestNode(Runtime):
         self._stats["submissions"] += len(pending)
         self._stats["lines"] += sum(p.lines for p in pending)
         self._stats["last_batch_ms"] = round((time.perf_counter() - started) * 1000, 3)
-        if final and self._router.carrying:
-            self._send_carried()
+        if self._router.carrying:  # all at the end; else those of sources gone quiet
+            wait_s = self.settings.batch_max_wait_ms / 1000.0
+            self._send_carried(None if final else self._clock() - wait_s)
 
-    def _send_carried(self) -> None:
-        """Publish the held lines no next batch came for (their sources went quiet) to the
-        no-vessel partition; kept for the next try if JetStream refuses them."""
+    def _send_carried(self, since: float | None = None) -> None:
+        """Publish the held lines no next batch came for (their sources went quiet; those
+        left waiting by a batch no later than ``since``) to the no-vessel partition; kept
+        for the next try if JetStream refuses them."""
         assert self._router is not None
         waiting = self._router.carried()
-        for origin, items in self._router.take_carried().items():
+        for origin, items in self._router.take_carried(since=since).items():
             batches = raw_batches({NO_VESSEL: items}, items, None, self._clock())
             try:
                 publish_many = getattr(self.bus, "publish_many")  # noqa: B009 - NatsBus only

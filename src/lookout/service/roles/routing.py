@@ -131,14 +131,19 @@ class PartitionRouter:
         self._open: dict[Hashable, int] = {}
         self._carried: dict[tuple[Any, ...], list[Any]] = {}
         """Per source: the held lines (or frames) that ended its last batch."""
+        self._carried_at: dict[tuple[Any, ...], float] = {}
+        """Per source: the ``now`` of the batch its held lines ended."""
+        self._now = 0.0
 
     def split(
-        self, items: Sequence[SourceItem], *, carry: bool = True
+        self, items: Sequence[SourceItem], *, carry: bool = True, now: float = 0.0
     ) -> dict[int, list[SourceItem]]:
         """The items of each partition that has any, each list in the order given.
         ``carry=False``: a batch of its own (a keyed push, which must split the same way
         when it is sent again): it neither takes the held lines waiting for its source nor
-        leaves its own trailing ones waiting (they go to :data:`NO_VESSEL`)."""
+        leaves its own trailing ones waiting (they go to :data:`NO_VESSEL`). ``now`` (any
+        clock of the caller's) dates the lines left waiting, for :meth:`take_carried`."""
+        self._now = now
         parts: dict[int, list[SourceItem]] = {}
         last = NO_VESSEL
         i, n = 0, len(items)
@@ -169,30 +174,50 @@ class PartitionRouter:
         """Whether held lines wait for a source's next batch."""
         return bool(self._carried)
 
-    def carried(self) -> dict[tuple[Any, ...], list[Any]]:
-        """A copy of what waits now, per source (to :meth:`carry` back after a failure)."""
-        return {origin: list(run) for origin, run in self._carried.items()}
+    def carried(self) -> dict[tuple[Any, ...], tuple[list[Any], float]]:
+        """A copy of what waits now and since when, per source (to :meth:`carry` back
+        after a failure)."""
+        return {o: (list(run), self._carried_at[o]) for o, run in self._carried.items()}
 
-    def carry(self, carried: dict[tuple[Any, ...], list[Any]], *, only: bool = False) -> None:
+    def carry(
+        self, carried: dict[tuple[Any, ...], tuple[list[Any], float]], *, only: bool = False
+    ) -> None:
         """Make ``carried`` (from :meth:`carried`) what waits for those sources again;
         ``only``: and nothing for the others (a batch whose publishing failed is undone)."""
         if only:
             self._carried.clear()
-        self._carried.update(carried)
+            self._carried_at.clear()
+        for origin, (run, since) in carried.items():
+            self._carried[origin], self._carried_at[origin] = list(run), since
 
-    def take_carried(self) -> dict[tuple[Any, ...], list[SourceItem]]:
+    def take_carried(
+        self, *, since: float | None = None
+    ) -> dict[tuple[Any, ...], list[SourceItem]]:
         """The waiting held lines (or frames) per source, as items for :data:`NO_VESSEL`:
         their sources sent nothing more for a while (they are counted there, as a batch's
-        own would be)."""
+        own would be). ``since``: only those left waiting by a batch no later than that."""
         out: dict[tuple[Any, ...], list[SourceItem]] = {}
-        for origin, run in self._carried.items():
-            member, source, receiver = origin
-            if run and isinstance(run[0], Frame):
-                out[origin] = list(run)
-            else:
-                out[origin] = [Lines(run, member, source, None, receiver)]
-        self._carried.clear()
+        for origin in list(self._carried):
+            if since is not None and self._carried_at[origin] > since:
+                continue
+            run = self._carried.pop(origin)
+            del self._carried_at[origin]
+            out[origin] = _as_items(origin, run)
         return out
+
+    def _take(
+        self, origin: tuple[Any, ...], frames: bool, parts: dict[int, list[SourceItem]]
+    ) -> list[Any]:
+        """The held lines waiting for ``origin`` to go in front of its batch (lines of the
+        other kind, Lines before Frames or the reverse, go to NO_VESSEL instead)."""
+        run = self._carried.pop(origin, None)
+        self._carried_at.pop(origin, None)
+        if not run:
+            return []
+        if isinstance(run[0], Frame) != frames:
+            parts.setdefault(NO_VESSEL, []).extend(_as_items(origin, run))
+            return []
+        return run
 
     def _of(self, mmsi: int | None) -> int:
         if mmsi is None or not 1 <= mmsi <= 999_999_999:
@@ -201,7 +226,7 @@ class PartitionRouter:
 
     def _lines(self, item: Lines, parts: dict[int, list[SourceItem]], carry: bool) -> int:
         origin = (item.member, item.source, item.receiver)
-        carried = self._carried.pop(origin, None) if carry else None
+        carried = self._take(origin, False, parts) if carry else None
         lines = [*carried, *item.lines] if carried else item.lines
         routes = self._carry(origin, lines, self.route(lines, origin), carry)
         by_part: dict[int, list[str]] = {}
@@ -218,7 +243,7 @@ class PartitionRouter:
     ) -> int:
         first = frames[0]
         origin = (first.member, first.source, first.receiver)
-        carried = self._carried.pop(origin, None) if carry else None
+        carried = self._take(origin, True, parts) if carry else None
         run = [*carried, *frames] if carried else list(frames)
         routes = self._carry(origin, run, self.route([f.line for f in run], origin), carry)
         for frame, part in zip(run, routes, strict=False):
@@ -239,7 +264,7 @@ class PartitionRouter:
         if not carry:
             return [NO_VESSEL if r == _HELD else r for r in routes]
         keep = max(end, len(routes) - MAX_CARRIED)
-        self._carried[origin] = list(run[keep:])
+        self._carried[origin], self._carried_at[origin] = list(run[keep:]), self._now
         return [NO_VESSEL if r == _HELD else r for r in routes[:keep]]
 
     def route(self, lines: Sequence[str], origin: tuple[Any, ...]) -> list[int]:
@@ -297,6 +322,14 @@ class PartitionRouter:
         if number == total:
             self._open.pop(key, None)
         return part
+
+
+def _as_items(origin: tuple[Any, ...], run: list[Any]) -> list[SourceItem]:
+    """Held lines (or frames) of ``origin`` as items of their own."""
+    if run and isinstance(run[0], Frame):
+        return list(run)
+    member, source, receiver = origin
+    return [Lines(run, member, source, None, receiver)]
 
 
 def _same_run(item: SourceItem, first: Frame) -> bool:
