@@ -157,7 +157,8 @@ def _load_mask() -> tuple[NDArray[np.bool_], tuple[float, float, float, float]]:
     grid_file = mask_file.with_suffix(".json")
     try:
         lat0, dlat, lon0, dlon = (float(v) for v in json.loads(grid_file.read_text()))
-        ocean: NDArray[np.bool_] = np.load(mask_file, mmap_mode="r")
+        # a plain array over the mapping: a memmap's own indexing costs a Python call
+        ocean: NDArray[np.bool_] = np.load(mask_file, mmap_mode="r").view(np.ndarray)
         if ocean.dtype == np.bool_ and ocean.ndim == 2:
             return ocean, (lat0, dlat, lon0, dlon)
     except (OSError, ValueError, TypeError):

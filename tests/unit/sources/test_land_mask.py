@@ -69,7 +69,7 @@ def test_a_second_process_maps_the_cached_mask_instead_of_decompressing_it(
     assert sorted(p.suffix for p in (tmp_path / "cache").iterdir()) == [".json", ".npy"]
     monkeypatch.setattr(global_land_mask, "globe", None)  # a second load must not need it
     second = land_mask.LandMaskShore()
-    assert isinstance(second._ocean, np.memmap)
+    assert isinstance(second._ocean.base, np.memmap) and not second._ocean.flags.writeable
     for lat, lon in ((50.0, -80.0), (10.0, -80.0), (-60.0, 170.0)):
         assert second.is_land(lat, lon) == first.is_land(lat, lon)
     assert second.is_land(50.0, -80.0) and not second.is_land(10.0, -80.0)
