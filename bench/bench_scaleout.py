@@ -51,13 +51,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from bench_alert_latency import FIRST_PROBE, TOKEN, ZONE, Stream, percentile, probe_line
 from bench_pipeline import DMA, ROOT, load_input, pyais_decode_only, timed
 
+from lookout.ais.nmea import parse_pghp_time
 from lookout.service.roles.routing import partition_of
 
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
@@ -121,9 +121,7 @@ def last_receive_ts(chunk: list[str]) -> float:
     """The time of the last ``$PGHP`` receive-time sentence of ``chunk`` (0 if none)."""
     for line in reversed(chunk):
         if line.startswith("$PGHP"):
-            f = line[: line.index("*")].split(",")
-            t = datetime(*map(int, f[2:8]), tzinfo=UTC)  # type: ignore[misc]
-            return t.timestamp() + int(f[8] or 0) / 1000.0
+            return parse_pghp_time(line[: line.index("*")].split(","))
     return 0.0
 
 
