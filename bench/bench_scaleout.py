@@ -10,17 +10,19 @@ benchmark says so and skips (exit 0; ``--only embedded`` runs the embedded half 
 Load: real lines, the Danish Maritime Authority stream repeated with shifted receive times
 (``bench_pipeline.load_input``), enough distinct lines that none is sent twice while probing (a
 line sent again is late data, which the process nodes drop early: it would flatter the latency;
-the benchmark warns if it happens), pushed by four sender threads in blocks of 1,000 lines at a
-steady ``--rate`` (20,000 lines/s by default); a push answered 503 (back-pressure) is counted,
-not re-sent. Meanwhile probe vessels enter a territorial sea owned by the probe's member, as
-``bench_alert_latency.py`` does: the latency is from just before the probe's push is sent until
-its ``zone_entry`` alert arrives on ``GET /api/v1/stream`` (of the api node, scale-out). Each
-probe push carries the vessel's position outside the zone a minute before and its position
-inside, timed in the load's clock (the receive time of the newest load line sent: a probe at
-today's time, 16 years after the recording, would move the detectors' clock past every load
-vessel); ``--separate-probes`` pushes every "outside" position first, in a push of its own (the
-vessel partitions send both to the same process node either way). A probe push answered 503 is
-sent again after 50 ms (counted; the wait is part of its latency).
+the benchmark warns if it happens), pushed by four sender threads in blocks of about 1,000
+lines, each ending on a whole message (:func:`whole_blocks`), at a steady ``--rate`` (20,000
+lines/s by default); a push answered 503 (back-pressure) is counted, not re-sent.
+Meanwhile probe vessels enter a territorial sea owned by the probe's member, as
+``bench_alert_latency.py`` does: the latency is from just before the probe's push is sent
+until its ``zone_entry`` alert arrives on ``GET /api/v1/stream`` (of the api node,
+scale-out). Each probe push carries the vessel's position outside the zone a minute before
+and its position inside, timed in the load's clock (the receive time of the newest load line
+sent: a probe at today's time, 16 years after the recording, would move the detectors' clock
+past every load vessel); ``--separate-probes`` pushes every "outside" position first, in a
+push of its own (the vessel partitions send both to the same process node either way). A
+probe push answered 503 is sent again after 50 ms (counted; the wait is part of its
+latency).
 
 The probes start once both process nodes hold their leases (the first to start takes them
 all and hands some over a lease round later), so they measure the steady state.
@@ -74,10 +76,11 @@ TARGET_RATE, TARGET_P99_MS = 20_000.0, 250.0
 
 @dataclass
 class Feeder:
-    """Pushes ``lines`` round and round at ``rate`` lines/s from SENDERS threads."""
+    """Pushes ``blocks`` round and round at ``rate`` lines/s from SENDERS threads (block ``k``
+    from thread ``k mod SENDERS``)."""
 
     url: str
-    lines: list[str]
+    blocks: list[list[str]]
     rate: float
     stop: threading.Event = field(default_factory=threading.Event)
     acked: list[int] = field(default_factory=lambda: [0] * SENDERS)
@@ -93,17 +96,17 @@ class Feeder:
     def _run(self, n: int) -> None:
         headers = {"Authorization": f"Bearer {LOAD_KEY}", "Content-Type": "text/plain"}
         every_s = SENDERS * BLOCK / self.rate
-        i = n * BLOCK
+        k = n
         next_at = time.perf_counter() + n * every_s / SENDERS
         with httpx.Client(timeout=60.0) as client:
             while not self.stop.is_set():
                 time.sleep(max(0.0, next_at - time.perf_counter()))
-                next_at += every_s
-                chunk = [self.lines[(i + k) % len(self.lines)] for k in range(BLOCK)]
+                chunk = self.blocks[k % len(self.blocks)]
+                next_at += every_s * len(chunk) / BLOCK
                 self.data_ts = max(self.data_ts or 0.0, last_receive_ts(chunk))
-                if i + BLOCK > len(self.lines) and self.wrapped_at is None:
+                if k >= len(self.blocks) and self.wrapped_at is None:
                     self.wrapped_at = time.perf_counter()
-                i += SENDERS * BLOCK
+                k += SENDERS
                 try:
                     r = client.post(
                         f"{self.url}/api/v1/ingest/nmea", content="\n".join(chunk), headers=headers
@@ -112,9 +115,36 @@ class Feeder:
                     self.refused[n] += 1
                     continue
                 if r.status_code == 200:
-                    self.acked[n] += BLOCK
+                    self.acked[n] += len(chunk)
                 else:
                     self.refused[n] += 1
+
+
+def whole_blocks(lines: list[str], size: int = BLOCK) -> list[list[str]]:
+    """``lines`` cut into pushes of about ``size`` lines, each ending on a whole message: never
+    after a ``$PGHP`` receive-time line (its AIS line would open the next push) nor inside a
+    multi-sentence message. The four senders' pushes reach the server in no fixed order, so
+    a push must not lean on the one before it: an AIS line whose ``$PGHP`` line went in
+    another push takes its push's arrival time, today, and a vessel seen today in a 2010
+    recording moves its partition's detector clock 16 years on (an ``ais_gap`` for every
+    later position of every other vessel there)."""
+    blocks: list[list[str]] = []
+    start = 0
+    while start < len(lines):
+        end = min(start + size, len(lines))
+        while end < len(lines) and not _ends_message(lines[end - 1]):
+            end += 1
+        blocks.append(lines[start:end])
+        start = end
+    return blocks
+
+
+def _ends_message(line: str) -> bool:
+    """Whether a push may end after ``line``: an AIS sentence that is a message's last."""
+    if not line.startswith("!"):
+        return False  # $PGHP, blank, comment: it belongs to the line after it
+    fields = line.split(",", 3)
+    return len(fields) < 3 or fields[1] == fields[2]
 
 
 def last_receive_ts(chunk: list[str]) -> float:
@@ -315,7 +345,7 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
     stream.start()
     stream.ready.wait(10)
     started = time.perf_counter()
-    feeder = Feeder(where.push_url, lines, args.rate).start()
+    feeder = Feeder(where.push_url, whole_blocks(lines), args.rate).start()
     time.sleep(args.warmup)
     pushed: dict[int, float] = {}
     cpu_before, probing_from = cpu_now(where), time.perf_counter()
