@@ -67,7 +67,9 @@ ZONE = {
 
 
 def probe_line(mmsi: int, ts: float, lon: float) -> str:
-    message = {"type": 1, "mmsi": mmsi, "lat": 15.5, "lon": lon, "speed": 12.0, "course": 90.0}
+    message: dict[str, str | int | float | bytes | bool] = {
+        "type": 1, "mmsi": mmsi, "lat": 15.5, "lon": lon, "speed": 12.0, "course": 90.0
+    }  # fmt: skip
     (sentence,) = pyais.encode_dict(message, talker_id="AI", radio_channel="A")
     return tag_block(ts, "probe") + sentence
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -107,7 +107,7 @@ def main() -> None:
             message.decode()
 
     print(f"{args.file.name}: {len(base):,} lines x {args.copies} copies = {len(lines):,} lines,"
-          f" batches of {args.batch:,}; python {os.sys.version.split()[0]}")  # fmt: skip
+          f" batches of {args.batch:,}; python {sys.version.split()[0]}")  # fmt: skip
     reference = len(lines) / best_of(args.repeat, pyais_decode)
     print(f"{'pyais (frame + decode)':34s} {reference:>10,.0f} lines/s  1.00x")
     for name, run in [

@@ -26,18 +26,19 @@ import argparse
 import gc
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from lookout.detectors.close_approach import CloseApproachDetector
 from lookout.detectors.encounter import EncounterDetector
-from lookout.detectors.pairwise import PairwiseDetector
 from lookout.detectors.shadowing import ShadowingDetector
 from lookout.detectors.swarm import SwarmDetector
 from lookout.geo.distance import METRES_PER_DEGREE, MPS_PER_KN
 from lookout.model import Observation
 
-DETECTORS: dict[str, type[PairwiseDetector]] = {
+DETECTORS: dict[str, Callable[[], Any]] = {  # pairwise detectors, default configs
     "encounter": EncounterDetector,
     "swarm": SwarmDetector,
     "shadowing": ShadowingDetector,
