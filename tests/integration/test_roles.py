@@ -8,7 +8,8 @@ run in this test over the same batches into a memory store: every acknowledged l
 positions must be in the api's vessels and tracks, each exactly once, also when the process
 node is SIGKILLed mid-stream and another one takes over, when a commit fails after or before
 it reached the store, and when the raw stream's leader in a three-node JetStream cluster
-(started by the test, ``sync_interval: always``, three replicas) is SIGKILLed mid-ingest.
+(started by the test, ``sync_interval: always``, three replicas) is SIGKILLed mid-ingest and
+later, still mid-ingest, one of two process nodes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ READ = {"Authorization": "Bearer t-1"}
 PUSH = {"Authorization": f"Bearer {KEY}", "Content-Type": "text/plain"}
 BATCH_LINES = 400
 ACK_WAIT_S = 3.0
+LEASE_TTL_S = 3.0  # the cluster test's process nodes: a killed node's leases lapse soon
 
 
 # -- fixtures: a database and a stream prefix of this test's own ---------------------------
@@ -365,13 +367,17 @@ def push_until_acknowledged(url: str, index: int, batch: list[str], timeout_s: f
     raise AssertionError(f"batch {index} not acknowledged within {timeout_s} s")
 
 
-def test_killing_the_raw_stream_leader_mid_ingest_loses_and_duplicates_nothing(
+def test_killing_the_raw_stream_leader_then_a_process_node_loses_and_duplicates_nothing(
     cluster: Cluster, node_env: Any, database_url: str, batches: list[list[str]]
 ) -> None:
     expected = expected_tracks(batches)
     prefix = "lkcluster"
     ingest = node_env("ingest", cluster.url, prefix, replicas=3).start()
-    node_env("process", cluster.url, prefix, replicas=3).start()
+    process_nodes = []
+    for _ in range(2):  # the survivor takes the killed one's partitions when its leases lapse
+        node = node_env("process", cluster.url, prefix, replicas=3)
+        node.env["LOOKOUT_PROCESS_LEASE_TTL_S"] = str(LEASE_TTL_S)
+        process_nodes.append(node.start())
     api = node_env("api", cluster.url, prefix, replicas=3).start()
     tries: list[int] = []
 
@@ -387,10 +393,17 @@ def test_killing_the_raw_stream_leader_mid_ingest_loses_and_duplicates_nothing(
     leader = cluster.stream_leader(f"{prefix}_RAW")
     assert leader is not None
     cluster.kill(leader)  # mid-ingest
+    while len(tries) < 2 * len(batches) // 3:
+        time.sleep(0.02)
+    at_kill = stored(database_url)
+    process_nodes[0].kill()  # SIGKILL, still mid-ingest: its fetched batches are unacknowledged
     thread.join(300)
+    assert all(any("took " in line for line in n.log) for n in process_nodes)  # both had work
 
     assert len(tries) == len(batches)
     assert cluster.stream_leader(f"{prefix}_RAW") not in (None, leader)
+    assert 0 < at_kill < sum(expected.values())
     assert settle(database_url, sum(expected.values())) == sum(expected.values())
     assert stored_tracks(api.url) == expected
     assert duplicate_event_versions(database_url) == 0
+    assert process_nodes[1].proc is not None and process_nodes[1].proc.poll() is None
