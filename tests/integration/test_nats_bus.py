@@ -101,6 +101,35 @@ def test_batches_published_soon_are_stored_in_the_order_of_the_calls(bus: Any) -
     assert got.seen == list(range(cuts[-1]))
 
 
+def test_publish_soon_waits_while_its_bound_is_on_the_way(bus: Any) -> None:
+    bus.soon_max_pending = 100
+    release = threading.Event()
+
+    async def stall() -> None:  # the client's loop is busy: nothing goes out meanwhile
+        release.wait(WAIT_S)
+
+    bus._loop.post(stall())
+    first = [("lookout.event.ais_gap", {"seq": n}) for n in range(80)]
+    bus.publish_soon(first)  # returns at once
+    assert bus.soon_pending == 80
+    second = [("lookout.event.ais_gap", {"seq": n}) for n in range(80, 160)]
+    sender = threading.Thread(target=bus.publish_soon, args=(second,))
+    sender.start()
+    sender.join(0.5)
+    assert sender.is_alive()  # 80 on their way + 80 is over the bound: it waits
+    release.set()
+    sender.join(WAIT_S)
+    assert not sender.is_alive()
+    got = Recorder()
+    consumer = bus.consume("processor", "lookout.event.>", got)
+    deadline = time.monotonic() + WAIT_S
+    while len(got.seen) < 160 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert consumer.flush(WAIT_S)
+    assert got.seen == list(range(160))
+    assert bus.soon_pending == 0
+
+
 def test_a_failing_handler_gets_the_message_again_and_it_counts_once(bus: Any) -> None:
     got = Recorder(fail={3: 2})  # the store refuses message 3 twice, then accepts it
     consumer = bus.consume("processor", "lookout.obs.>", got, retry_delay_s=0.05)

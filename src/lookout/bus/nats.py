@@ -76,7 +76,11 @@ from lookout.bus.nats_streams import (
 )
 from lookout.pipeline.ports import Handler
 
-__all__ = ["NatsBus", "NatsBusError", "NatsProbe", "delete_streams", "probe"]
+__all__ = ["SOON_MAX_PENDING", "NatsBus", "NatsBusError", "NatsProbe", "delete_streams", "probe"]
+
+SOON_MAX_PENDING = 20_000
+"""The default bound of :meth:`NatsBus.publish_soon`: messages on their way at once (a
+process node's events and alerts of a few batches; thousands only in a storm of events)."""
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +148,10 @@ class NatsBus:
         self._consumers: list[DurableConsumer] = []
         self._closed = False
         self._sending = asyncio.Lock()
+        self._soon = threading.Condition()
+        self._soon_pending = 0
+        self.soon_max_pending = SOON_MAX_PENDING
+        """Most messages :meth:`publish_soon` keeps on their way at once (its bound)."""
         self.duplicates = 0
         """Publishes the server recognised as duplicates (stored once)."""
         self._loop = LoopThread()
@@ -214,12 +222,51 @@ class NatsBus:
         """Publish in order without waiting for the server: the messages go out in the order
         of the calls, and a refusal or a missing acknowledgement is only logged. For what is
         already stored elsewhere (a process node's committed events), so that the next batch
-        need not wait for the acknowledgements of this one."""
+        need not wait for the acknowledgements of this one.
+
+        Bounded: while ``soon_max_pending`` messages of earlier calls are still on their way
+        (sent and not yet acknowledged, or waiting to be sent), the call waits until this
+        batch fits, so a publisher faster than the server slows down instead of queueing
+        without end in memory. A batch larger than the bound goes once nothing else waits."""
         if self._closed:
             raise RuntimeError("the bus is closed")
         prepared = _prepare(messages, [])
-        if prepared:
-            self._loop.post(self._publish(prepared))
+        if not prepared:
+            return
+        size = len(prepared)
+        on_loop = threading.current_thread() is self._loop.thread  # it must never wait here
+        with self._soon:
+            while (
+                not on_loop
+                and self._soon_pending
+                and self._soon_pending + size > self.soon_max_pending
+            ):
+                if self._closed:
+                    raise RuntimeError("the bus is closed")
+                self._soon.wait(0.1)
+            self._soon_pending += size
+        try:
+            self._loop.post(self._publish_counted(prepared))
+        except BaseException:
+            self._sent_soon(size)
+            raise
+
+    @property
+    def soon_pending(self) -> int:
+        """Messages of :meth:`publish_soon` still on their way."""
+        with self._soon:
+            return self._soon_pending
+
+    async def _publish_counted(self, prepared: list[tuple[str, bytes, str | None]]) -> None:
+        try:
+            await self._publish(prepared)
+        finally:
+            self._sent_soon(len(prepared))
+
+    def _sent_soon(self, size: int) -> None:
+        with self._soon:
+            self._soon_pending -= size
+            self._soon.notify_all()
 
     async def _publish(self, prepared: list[tuple[str, bytes, str | None]]) -> None:
         acks: list[asyncio.Future[api.PubAck]] = []

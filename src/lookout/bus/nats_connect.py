@@ -62,6 +62,11 @@ class LoopThread:
         self._thread = threading.Thread(target=self.loop.run_forever, name="nats", daemon=True)
         self._thread.start()
 
+    @property
+    def thread(self) -> threading.Thread:
+        """The thread the loop runs on."""
+        return self._thread
+
     def call(self, coro: Coroutine[Any, Any, T], timeout_s: float) -> T:
         with self._lock:
             if self._stopped:
