@@ -379,6 +379,10 @@ def test_killing_the_raw_stream_leader_then_a_process_node_loses_and_duplicates_
         node.env["LOOKOUT_PROCESS_LEASE_TTL_S"] = str(LEASE_TTL_S)
         process_nodes.append(node.start())
     api = node_env("api", cluster.url, prefix, replicas=3).start()
+    deadline = time.monotonic() + 60.0  # the second node gets its share a lease round later
+    while not all(any("took " in line for line in n.log) for n in process_nodes):
+        assert time.monotonic() < deadline, "the process nodes did not share the partitions"
+        time.sleep(0.1)
     tries: list[int] = []
 
     def sender() -> None:
@@ -398,7 +402,6 @@ def test_killing_the_raw_stream_leader_then_a_process_node_loses_and_duplicates_
     at_kill = stored(database_url)
     process_nodes[0].kill()  # SIGKILL, still mid-ingest: its fetched batches are unacknowledged
     thread.join(300)
-    assert all(any("took " in line for line in n.log) for n in process_nodes)  # both had work
 
     assert len(tries) == len(batches)
     assert cluster.stream_leader(f"{prefix}_RAW") not in (None, leader)
