@@ -33,8 +33,9 @@ received of probes sent, ingest-to-alert latency p50 / p99 (for scale-out also p
 partition of the probes, ``LOOKOUT_PROCESS_PARTITIONS``), and where the CPU went while the
 probes were sent (cores used by each Lookout process with its child processes, the
 PostgreSQL and NATS server processes, and this one; read from ``/proc``, Linux only; the
-servers' figures include anyone else's use of them); then pyais decode-only over the same
-lines in this process, and the ratios.
+servers' figures include anyone else's use of them) and the events the run stored, by kind
+(a load that moved a detector clock would show as thousands of ``ais_gap``); then pyais
+decode-only over the same lines in this process, and the ratios.
 
 Run: ``make bench`` or ``python bench/bench_scaleout.py --rate 20000 --probes 100``.
 """
@@ -44,6 +45,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -51,7 +53,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,6 +166,7 @@ class Deployment:
     read_url: str
     processed: Callable[[int], int]  # given the lines acknowledged
     pids: dict[str, int] = field(default_factory=dict)  # Lookout processes by role
+    events: Callable[[], dict[str, int]] = dict  # events stored, by kind (once stopped)
 
 
 @dataclass
@@ -178,6 +181,7 @@ class Figures:
     cores: dict[str, float] = field(default_factory=dict)  # CPU used while probing
     probe_refused: int = 0  # probe pushes answered 503 (then sent again)
     stream_dropped: int = 0  # alerts the server dropped for the benchmark's slow SSE client
+    events: dict[str, int] = field(default_factory=dict)  # events the run stored, by kind
 
 
 def write_config(folder: Path) -> dict[str, str]:
@@ -215,6 +219,7 @@ def embedded(folder: Path) -> Iterator[Deployment]:
             server.url,
             lambda acked: acked,
             {"all": _pid(server)},
+            lambda: sqlite_events(folder / "data" / "lookout.db"),
         )
     finally:
         server.terminate()
@@ -241,6 +246,11 @@ def scaled_out(folder: Path, database_url: str, prefix: str) -> Iterator[Deploym
             ).fetchone()
         return int(row[0]) if row else 0
 
+    def events() -> dict[str, int]:
+        with psycopg.connect(database_url) as conn:
+            rows = conn.execute(EVENTS_BY_KIND).fetchall()
+        return {str(kind): int(count) for kind, count in rows}
+
     try:
         for n, role in enumerate(("ingest", "process", "process", "api")):
             nodes.append(node(role, env, folder / f"{role}-{n}"))
@@ -249,10 +259,20 @@ def scaled_out(folder: Path, database_url: str, prefix: str) -> Iterator[Deploym
         pids = {
             f"{n.role} {i}" if n.role == "process" else n.role: _pid(n) for i, n in enumerate(nodes)
         }
-        yield Deployment(name, nodes[0].url, nodes[-1].url, processed, pids)
+        yield Deployment(name, nodes[0].url, nodes[-1].url, processed, pids, events)
     finally:
         for started in nodes:
             started.terminate()
+
+
+EVENTS_BY_KIND = "SELECT kind, count(*) FROM events GROUP BY kind ORDER BY kind"
+
+
+def sqlite_events(path: Path) -> dict[str, int]:
+    """Events by kind in the embedded server's database, read once the server has stopped
+    (the store writes its event table in groups, and all of it when it closes)."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
+        return {str(kind): int(count) for kind, count in conn.execute(EVENTS_BY_KIND)}
 
 
 def settled(process_nodes: list[Node], timeout_s: float = 60.0) -> None:
@@ -478,6 +498,8 @@ def report(results: list[Figures], lines: list[str]) -> None:
             used = ", ".join(f"{k} {v:.2f}" for k, v in f.cores.items())
             print(f"  CPU while probing, cores of {os.cpu_count()}: {used}", end="")
             print(f" (total {sum(f.cores.values()):.2f})")
+        kinds = ", ".join(f"{kind} {count:,}" for kind, count in f.events.items()) or "none"
+        print(f"  events stored, by kind: {kinds}")
     print(f"\npyais decode-only (this process, same lines): {pyais_rate:10,.0f} lines/s")
     print(f"target: p99 <= {TARGET_P99_MS:.0f} ms at {TARGET_RATE:,.0f} lines/s")
 
@@ -522,12 +544,14 @@ def main() -> int:
             (Path(tmp) / "embedded").mkdir()
             with embedded(Path(tmp) / "embedded") as where:
                 results.append(measure(where, lines, args))
+            results[-1].events = where.events()  # stopped: its store has written everything
         if args.only != "embedded":
             (Path(tmp) / "scaleout").mkdir()
             with ExitStack() as stack:
                 url, prefix = stack.enter_context(database()), stack.enter_context(streams())
-                where = stack.enter_context(scaled_out(Path(tmp) / "scaleout", url, prefix))
-                results.append(measure(where, lines, args))
+                with scaled_out(Path(tmp) / "scaleout", url, prefix) as where:
+                    results.append(measure(where, lines, args))
+                results[-1].events = where.events()
     report(results, lines)
     return 0
 
