@@ -32,6 +32,7 @@ or with messages stored from now on (``deliver="new"``).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -71,6 +72,15 @@ answers at once when the stream holds some; this only bounds the wait when it ho
 BatchHandler = Callable[[list[tuple[str, Any]]], None]
 """``batch_handler(messages)``: ``(subject, payload)`` pairs in stream order."""
 _POLL_S = 0.02
+
+
+def _pending_after(msg: Msg) -> int:
+    """How many messages the consumer had not been given yet when ``msg`` was delivered (its
+    metadata); a message without that metadata: as many as may be wanted."""
+    try:
+        return int(msg.metadata.num_pending)
+    except Exception:  # not a JetStream message (a test double): ask as before
+        return sys.maxsize
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +159,10 @@ class _StreamConsumer:
                 log.warning("fetching from %s failed: %s", self.stream, exc)
                 owner.stopping.wait(1.0)
                 continue
-            if batched and owner.batch > len(msgs):
-                msgs += self._top_up(owner.batch - len(msgs))
+            if batched and owner.batch > len(msgs) and msgs:
+                more = min(owner.batch - len(msgs), _pending_after(msgs[-1]))
+                if more > 0:
+                    msgs += self._top_up(more)
             if batched and len(msgs) > 1:
                 if owner.stopping.is_set():
                     self._give_back(msgs)
@@ -167,7 +179,9 @@ class _StreamConsumer:
                     log.warning("consumer %s on %s: %s", owner.name, self.stream, exc)
 
     def _top_up(self, wanted: int) -> list[Msg]:
-        """Up to ``wanted`` more messages the stream holds already (none: after a short wait)."""
+        """Up to ``wanted`` more messages the stream holds already (none: after a short wait;
+        asked only when the last message fetched says more are pending, so the usual case, a
+        partition with nothing else waiting, costs no second request and no wait)."""
         try:
             more: list[Msg] = self.owner.calls.call(
                 self.psub.fetch(wanted, timeout=_TOP_UP_WAIT_S), _FETCH_WAIT_S + 5.0
