@@ -63,6 +63,7 @@ from bench_pipeline import DMA, ROOT, load_input, pyais_decode_only, timed
 
 from lookout.ais.nmea import parse_pghp_time
 from lookout.service.roles.routing import partition_of
+from lookout.service.settings import DEFAULT_PROCESS_PARTITIONS
 
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
 from role_processes import Node  # noqa: E402 - the tests' subprocess helper
@@ -410,7 +411,9 @@ def measure(where: Deployment, lines: list[str], args: argparse.Namespace) -> Fi
     figures.stream_dropped = stream.dropped
     figures.latencies_ms = [(arrived[m] - t) * 1000.0 for m, t in pushed.items() if m in arrived]
     if where.pids.keys() != {"all"}:  # scale-out: which vessel partition each probe went to
-        partitions = int(os.environ.get("LOOKOUT_PROCESS_PARTITIONS", "16"))
+        partitions = int(
+            os.environ.get("LOOKOUT_PROCESS_PARTITIONS", str(DEFAULT_PROCESS_PARTITIONS))
+        )
         for m, t in pushed.items():
             if m in arrived:
                 latency = (arrived[m] - t) * 1000.0
@@ -538,6 +541,8 @@ def main() -> int:
         return 0
     lines = load_input(args.lines or fresh_lines_needed(args))
     print(f"rate {args.rate:,.0f} lines/s, {args.probes} probes every {args.every} s")
+    partitions = os.environ.get("LOOKOUT_PROCESS_PARTITIONS", str(DEFAULT_PROCESS_PARTITIONS))
+    print(f"scale-out vessel partitions: {partitions} (LOOKOUT_PROCESS_PARTITIONS)")
     results: list[Figures] = []
     with tempfile.TemporaryDirectory(prefix="lookout-scaleout-") as tmp:
         if args.only != "scaleout":

@@ -40,13 +40,14 @@ from test_roles import (  # noqa: F401 - fixtures
 )
 
 from conftest import import_or_missing
+from lookout.service.settings import DEFAULT_PROCESS_PARTITIONS
 
 pytestmark = pytest.mark.slow
 
 psycopg = import_or_missing("psycopg", reason="psycopg is not installed")
 
 TTL_S = 3.0
-PARTITIONS = [f"p{n}" for n in range(16)]
+PARTITIONS = [f"p{n}" for n in range(DEFAULT_PROCESS_PARTITIONS)]
 _TOOK = re.compile(r"took (\S+) from .* at=([\d.]+)")
 _RELEASED = re.compile(r"released (\S+) \(.*\) at=([\d.]+)")
 _COMMITTED = re.compile(r"committed (\S+) on (\S+) at=([\d.]+)")
@@ -131,7 +132,7 @@ def test_two_nodes_split_the_partitions_and_a_third_takes_its_share(
     nodes = {"a": process_node(node_env, prefix, "a"), "b": process_node(node_env, prefix, "b")}
     wait_for(lambda: split_evenly(nodes, ["a", "b"]), 20)
     owners = Journal(nodes).owners_now()
-    assert {n for p in PARTITIONS for n in owners[p]} == {"a", "b"}  # each of 16 on one node
+    assert {n for p in PARTITIONS for n in owners[p]} == {"a", "b"}  # each on one node
 
     half = len(batches) // 2
     for i, batch in enumerate(batches[:half]):
@@ -217,7 +218,8 @@ def test_vessels_in_different_partitions_still_raise_an_encounter(
     from lookout.storage.postgis import PostgisStore
 
     one, two = 219_000_001, 219_000_002
-    assert partition_of(one, 16) != partition_of(two, 16)
+    parts = DEFAULT_PROCESS_PARTITIONS  # the node below runs with the default
+    assert partition_of(one, parts) != partition_of(two, parts)
     config = EncounterConfig(tick_s=60, max_gap_s=600, min_duration_s=900, max_silence_s=600)
 
     def suite() -> list[Any]:
@@ -242,7 +244,7 @@ def test_vessels_in_different_partitions_still_raise_an_encounter(
         process_lease_ttl_s=TTL_S,
     )
     bus = NatsBus(NATS_URL, prefix=prefix)
-    router = PartitionRouter(16)
+    router = PartitionRouter(settings.process_partitions)
     with ProcessNode(settings, suite, store=PostgisStore(database_url), bus=bus) as node:
         assert "pairwise" in node.owned
         for i in range(0, len(records), 10):

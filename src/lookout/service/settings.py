@@ -13,7 +13,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Settings", "SourceConfig", "masked_url"]
+__all__ = ["DEFAULT_PROCESS_PARTITIONS", "Settings", "SourceConfig", "masked_url"]
+
+DEFAULT_PROCESS_PARTITIONS = 8
+"""Vessel partitions of a scale-out deployment unless set: room for up to eight process
+nodes; each partition costs its own raw messages (docs/deployment.md, "Limits")."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,7 +99,7 @@ class Settings:
     process_ack_wait_s: float = 30.0
     """How long a process node may hold a raw batch before JetStream gives it to another
     (after a crash), seconds. Env ``LOOKOUT_PROCESS_ACK_WAIT_S``."""
-    process_partitions: int = 16
+    process_partitions: int = DEFAULT_PROCESS_PARTITIONS
     """Vessel partitions of the scale-out roles (a hash of the MMSI); every ingest and process
     node of a deployment must use the same number. Env ``LOOKOUT_PROCESS_PARTITIONS``."""
     process_lease_ttl_s: float = 10.0
@@ -207,7 +211,7 @@ class Settings:
             nats_replicas=int(_env("NATS_REPLICAS", "1")),
             role=_env("ROLE", "all").lower(),
             process_ack_wait_s=float(_env("PROCESS_ACK_WAIT_S", "30")),
-            process_partitions=int(_env("PROCESS_PARTITIONS", "16")),
+            process_partitions=int(_env("PROCESS_PARTITIONS", str(DEFAULT_PROCESS_PARTITIONS))),
             process_lease_ttl_s=float(_env("PROCESS_LEASE_TTL_S", "10")),
             process_node_id=_env("PROCESS_NODE_ID", ""),
             api_tokens=tokens,
