@@ -129,10 +129,9 @@ class PartitionRouter:
             raise ValueError(f"partitions must be at least 1, not {partitions}")
         self.partitions = partitions
         self._open: dict[Hashable, int] = {}
-        self._carried: dict[tuple[Any, ...], list[Any]] = {}
-        """Per source: the held lines (or frames) that ended its last batch."""
-        self._carried_at: dict[tuple[Any, ...], float] = {}
-        """Per source: the ``now`` of the batch its held lines ended."""
+        self._carried: dict[tuple[Any, ...], tuple[list[Any], float]] = {}
+        """Per source: the held lines (or frames) that ended its last batch, and that
+        batch's ``now``."""
         self._now = 0.0
 
     def split(
@@ -177,7 +176,7 @@ class PartitionRouter:
     def carried(self) -> dict[tuple[Any, ...], tuple[list[Any], float]]:
         """A copy of what waits now and since when, per source (to :meth:`carry` back
         after a failure)."""
-        return {o: (list(run), self._carried_at[o]) for o, run in self._carried.items()}
+        return {o: (list(run), since) for o, (run, since) in self._carried.items()}
 
     def carry(
         self, carried: dict[tuple[Any, ...], tuple[list[Any], float]], *, only: bool = False
@@ -186,9 +185,8 @@ class PartitionRouter:
         ``only``: and nothing for the others (a batch whose publishing failed is undone)."""
         if only:
             self._carried.clear()
-            self._carried_at.clear()
         for origin, (run, since) in carried.items():
-            self._carried[origin], self._carried_at[origin] = list(run), since
+            self._carried[origin] = (list(run), since)
 
     def take_carried(
         self, *, since: float | None = None
@@ -197,12 +195,10 @@ class PartitionRouter:
         their sources sent nothing more for a while (they are counted there, as a batch's
         own would be). ``since``: only those left waiting by a batch no later than that."""
         out: dict[tuple[Any, ...], list[SourceItem]] = {}
-        for origin in list(self._carried):
-            if since is not None and self._carried_at[origin] > since:
-                continue
-            run = self._carried.pop(origin)
-            del self._carried_at[origin]
-            out[origin] = _as_items(origin, run)
+        for origin, (run, left_at) in list(self._carried.items()):
+            if since is None or left_at <= since:
+                del self._carried[origin]
+                out[origin] = _as_items(origin, run)
         return out
 
     def _take(
@@ -210,8 +206,7 @@ class PartitionRouter:
     ) -> list[Any]:
         """The held lines waiting for ``origin`` to go in front of its batch (lines of the
         other kind, Lines before Frames or the reverse, go to NO_VESSEL instead)."""
-        run = self._carried.pop(origin, None)
-        self._carried_at.pop(origin, None)
+        run, _ = self._carried.pop(origin, ([], 0.0))
         if not run:
             return []
         if isinstance(run[0], Frame) != frames:
@@ -264,7 +259,7 @@ class PartitionRouter:
         if not carry:
             return [NO_VESSEL if r == _HELD else r for r in routes]
         keep = max(end, len(routes) - MAX_CARRIED)
-        self._carried[origin], self._carried_at[origin] = list(run[keep:]), self._now
+        self._carried[origin] = (list(run[keep:]), self._now)
         return [NO_VESSEL if r == _HELD else r for r in routes[:keep]]
 
     def route(self, lines: Sequence[str], origin: tuple[Any, ...]) -> list[int]:
