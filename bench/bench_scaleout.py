@@ -61,7 +61,7 @@ import httpx
 from bench_alert_latency import FIRST_PROBE, TOKEN, ZONE, Stream, percentile, probe_line
 from bench_pipeline import DMA, ROOT, load_input, pyais_decode_only, timed
 
-from lookout.ais.nmea import parse_pghp_time
+from lookout.ais.nmea import NmeaError, parse_line, parse_pghp_time
 from lookout.service.roles.routing import partition_of
 from lookout.service.settings import DEFAULT_PROCESS_PARTITIONS
 
@@ -143,11 +143,13 @@ def whole_blocks(lines: list[str], size: int = BLOCK) -> list[list[str]]:
 
 
 def _ends_message(line: str) -> bool:
-    """Whether a push may end after ``line``: an AIS sentence that is a message's last."""
-    if not line.startswith("!"):
-        return False  # $PGHP, blank, comment: it belongs to the line after it
-    fields = line.split(",", 3)
-    return len(fields) < 3 or fields[1] == fields[2]
+    """Whether a push may end after ``line``: the last sentence of an AIS message, or a line
+    that is rejected anyway (a ``$PGHP`` line belongs to the line after it)."""
+    try:
+        sentences = parse_line(line).sentences
+    except NmeaError:
+        return True
+    return bool(sentences) and sentences[-1].number == sentences[-1].total
 
 
 def last_receive_ts(chunk: list[str]) -> float:
