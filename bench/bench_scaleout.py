@@ -66,7 +66,7 @@ from lookout.service.roles.routing import partition_of
 from lookout.service.settings import DEFAULT_PROCESS_PARTITIONS
 
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
-from role_processes import Node  # noqa: E402 - the tests' subprocess helper
+from role_processes import Node, share_partitions  # noqa: E402 - the tests' helpers
 
 PG_ADMIN = os.environ.get(
     "LOOKOUT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -282,12 +282,9 @@ def settled(process_nodes: list[Node], timeout_s: float = 60.0) -> None:
     """Wait until every process node has taken its leases (the first one to start takes them
     all, and hands some over within a lease round or two): the probes measure the steady
     state, not a hand-over."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if all(any("took " in line for line in list(n.log)) for n in process_nodes):
-            time.sleep(1.0)  # the rest of the hand-over round
-            return
-        time.sleep(0.2)
+    if share_partitions(process_nodes, timeout_s):
+        time.sleep(1.0)  # the rest of the hand-over round
+        return
     print(f"  warning: the process nodes did not share the partitions within {timeout_s:.0f} s")
 
 

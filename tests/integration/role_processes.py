@@ -75,6 +75,18 @@ class Node:
         return self.proc.wait(30)
 
 
+def share_partitions(process_nodes: list[Node], timeout_s: float = 60.0) -> bool:
+    """Wait until every process node has taken a lease (its log says ``took``; the first
+    node to start takes them all and hands some over a lease round later); whether they did
+    within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not all(any("took " in line for line in list(n.log)) for n in process_nodes):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def _free_port() -> int:
     return _free_ports(1)[0]
 

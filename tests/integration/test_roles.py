@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from role_processes import Cluster, Node
+from role_processes import Cluster, Node, share_partitions
 
 from conftest import import_or_missing, missing
 from lookout.model import Lines
@@ -379,10 +379,7 @@ def test_killing_the_raw_stream_leader_then_a_process_node_loses_and_duplicates_
         node.env["LOOKOUT_PROCESS_LEASE_TTL_S"] = str(LEASE_TTL_S)
         process_nodes.append(node.start())
     api = node_env("api", cluster.url, prefix, replicas=3).start()
-    deadline = time.monotonic() + 60.0  # the second node gets its share a lease round later
-    while not all(any("took " in line for line in n.log) for n in process_nodes):
-        assert time.monotonic() < deadline, "the process nodes did not share the partitions"
-        time.sleep(0.1)
+    assert share_partitions(process_nodes), "the process nodes did not share the partitions"
     tries: list[int] = []
 
     def sender() -> None:
